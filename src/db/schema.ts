@@ -225,3 +225,116 @@ export type AirportDelayRow = typeof airportDelays.$inferSelect;
 export type Experiment = typeof experiments.$inferSelect;
 export type ExperimentRun = typeof experimentRuns.$inferSelect;
 export type MetricStepRow = typeof experimentRunMetricSteps.$inferSelect;
+
+// ---------------------------------------------------------------------------------------------
+// Governance sign-offs: principals, tokens, approvals, single-use decision codes, the audit chain
+// ---------------------------------------------------------------------------------------------
+
+/** A person or service that acts on Steward; roles decide what it may approve. */
+export const principals = pgTable('principals', {
+  name: text('name').primaryKey(),
+  displayName: text('display_name'),
+  roles: jsonb('roles').$type<string[]>().notNull(),
+  disabled: boolean('disabled').notNull().default(false),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** API tokens, stored as sha256 of the secret: the secret itself is shown once and never stored. */
+export const apiTokens = pgTable(
+  'api_tokens',
+  {
+    id: text('id').primaryKey(),
+    principal: text('principal')
+      .notNull()
+      .references(() => principals.name, { onDelete: 'cascade' }),
+    tokenHash: text('token_hash').notNull(),
+    label: text('label'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  },
+  (t) => [unique('api_tokens_hash_unique').on(t.tokenHash)],
+);
+
+/**
+ * One approval gate as it opened in a pipeline run: the policy it enforces, the roles it requires
+ * (after conditional requirements were evaluated) and how it ended. The live state (who has
+ * decided so far) is the workflow's; this row is what lists and pages read.
+ */
+export const approvals = pgTable(
+  'approvals',
+  {
+    id: text('id').primaryKey(),
+    workflowId: text('workflow_id').notNull(),
+    runId: text('run_id').notNull(),
+    gate: text('gate').notNull(),
+    pipeline: text('pipeline').notNull(),
+    subject: jsonb('subject').notNull(),
+    policy: jsonb('policy').notNull(),
+    required: jsonb('required').$type<Record<string, number>>().notNull(),
+    authors: jsonb('authors').$type<string[]>().notNull(),
+    modelName: text('model_name'),
+    modelVersion: integer('model_version'),
+    status: text('status', { enum: ['waiting', 'approved', 'rejected', 'expired', 'cancelled'] }).notNull(),
+    openedAt: timestamp('opened_at', { withTimezone: true }).notNull(),
+    deadline: timestamp('deadline', { withTimezone: true }).notNull(),
+    closedAt: timestamp('closed_at', { withTimezone: true }),
+    outcome: jsonb('outcome'),
+  },
+  (t) => [unique('approvals_gate_unique').on(t.workflowId, t.gate), index('approvals_status_idx').on(t.status, t.openedAt)],
+);
+
+/**
+ * Single-use proof that a decision comes from the reviewer it names: issued to an authenticated
+ * principal for one approval and role, stored hashed, consumed by the first decision that shows it.
+ */
+export const decisionCodes = pgTable('decision_codes', {
+  codeHash: text('code_hash').primaryKey(),
+  approvalId: text('approval_id')
+    .notNull()
+    .references(() => approvals.id, { onDelete: 'cascade' }),
+  principal: text('principal')
+    .notNull()
+    .references(() => principals.name, { onDelete: 'cascade' }),
+  role: text('role').notNull(),
+  issuedAt: timestamp('issued_at', { withTimezone: true }).notNull().defaultNow(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  usedAt: timestamp('used_at', { withTimezone: true }),
+});
+
+/** Browser sessions of the reviewer page, by sha256 of the cookie value. */
+export const webSessions = pgTable('web_sessions', {
+  idHash: text('id_hash').primaryKey(),
+  principal: text('principal')
+    .notNull()
+    .references(() => principals.name, { onDelete: 'cascade' }),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+});
+
+/**
+ * The audit trail: append-only (a trigger refuses UPDATE and DELETE) and hash-chained: each entry's
+ * hash covers its content and the previous entry's hash, so editing or removing any row breaks
+ * every hash after it (`steward audit verify`).
+ */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    seq: bigint('seq', { mode: 'number' }).primaryKey(),
+    at: timestamp('at', { withTimezone: true }).notNull(),
+    actor: text('actor').notNull(),
+    action: text('action').notNull(),
+    subject: text('subject').notNull(),
+    details: jsonb('details').notNull(),
+    prevHash: text('prev_hash').notNull(),
+    hash: text('hash').notNull(),
+    idempotencyKey: text('idempotency_key'),
+  },
+  (t) => [index('audit_log_subject_idx').on(t.subject, t.seq), unique('audit_log_idempotency_unique').on(t.idempotencyKey)],
+);
+
+export type Principal = typeof principals.$inferSelect;
+export type ApiToken = typeof apiTokens.$inferSelect;
+export type ApprovalRow = typeof approvals.$inferSelect;
+export type DecisionCode = typeof decisionCodes.$inferSelect;
+export type AuditEntry = typeof auditLog.$inferSelect;
