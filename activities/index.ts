@@ -7,6 +7,7 @@ import type { OnceOptions } from '../src/db/idempotency.js';
 import type { Pipeline } from '../src/pipeline/definition.js';
 import type { StepImplementations } from '../src/pipeline/step-runtime.js';
 import type { ArtifactStore } from '../src/registry/artifacts.js';
+import { createApprovalActivities } from './approvals.js';
 import { withFailureMapping } from './failures.js';
 import { createPipelineActivities } from './pipeline.js';
 import { createStepImplementations } from './steps.js';
@@ -34,6 +35,7 @@ export function createActivities(deps: ActivityDependencies) {
   const steps = { ...createStepImplementations(deps.db, deps.artifacts, writeOptions), ...deps.extraSteps };
   return withFailureMapping({
     ...createPipelineActivities(deps.db, deps.pipelines, steps),
+    ...createApprovalActivities(deps.db),
   });
 }
 

@@ -63,6 +63,8 @@ export interface RunPipelineInput {
   params: Record<string, unknown>;
   /** Reuse cached step results (default true). */
   cache?: boolean;
+  /** The principal who started the run: an author of what it produces (separation of duties). */
+  startedBy?: string;
 }
 
 export interface RunPipelineResult {

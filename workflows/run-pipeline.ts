@@ -128,7 +128,8 @@ export async function runPipeline(input: RunPipelineInput): Promise<RunPipelineR
         return;
       }
       case 'approval': {
-        const decision = await awaitApproval(approvals, step.name, resolveTemplate(step.subject, context(), where), step.timeout);
+        const governed = step.policy && { policy: step.policy, pipeline: spec.name, ...(input.startedBy ? { startedBy: input.startedBy } : {}) };
+        const decision = await awaitApproval(approvals, step.name, resolveTemplate(step.subject, context(), where), step.timeout, governed);
         outputs[step.name] = { ...decision };
         s.output = { ...decision };
         return;

@@ -17,6 +17,7 @@ import { createApi } from '../api/server.js';
 import { createWorker } from '../platform/worker.js';
 import { connectClient } from '../platform/temporal.js';
 import { out, printJson, withClient, type CommandContext } from './context.js';
+import { registerGovernanceCommands } from './governance-commands.js';
 import { registerModelCommands } from './registry-commands.js';
 import { registerScheduleCommands } from './schedule-commands.js';
 import { registerTrackingCommands } from './tracking-commands.js';
@@ -86,6 +87,7 @@ export function registerCommands(program: Command, context: () => Context): void
   registerScheduleCommands(program, context);
   registerModelCommands(program, context);
   registerTrackingCommands(program, context);
+  registerGovernanceCommands(program, context);
 
   const server = program.command('server').description('Manage the embedded Temporal dev server.');
   server
@@ -309,13 +311,16 @@ async function api(ctx: Context): Promise<void> {
   const { config, logger } = ctx;
   const temporal = await locateTemporal(config);
   const client = await connectClient(temporal.address, temporal.namespace);
-  const app = createApi({ client, taskQueue: config.taskQueue, pipelines, database: { driver: config.database.url ? 'postgres' : 'pglite' } });
+  // Approvals and the reviewer page need the database; with PGlite that only works while no worker holds it.
+  const database = await openDatabase({ url: config.database.url, pgliteDir: config.database.pgliteDir });
+  const app = createApi({ client, taskQueue: config.taskQueue, pipelines, database: { driver: database.driver }, db: database.db });
   await app.listen({ host: config.api.host, port: config.api.port });
-  logger.info(`Steward API on http://${config.api.host}:${config.api.port} (Temporal ${temporal.address}).`);
+  logger.info(`Steward API on http://${config.api.host}:${config.api.port} (Temporal ${temporal.address}, ${database.driver}).`);
   await new Promise<void>((resolve) => {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
   });
   await app.close();
+  await database.close();
   await client.connection.close();
 }
 

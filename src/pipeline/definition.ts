@@ -17,6 +17,7 @@ import { ValidationError } from '../errors.js';
 import {
   outputRefs,
   type ActivityStepSpec,
+  type ApprovalPolicy,
   type ApprovalStepSpec,
   type FanOutStepSpec,
   type PipelineSpec,
@@ -105,15 +106,38 @@ export function childPipeline(name: string, pipeline: string, params: Template, 
 }
 
 /** A human sign-off: the run waits (for days if need be) until a reviewer approves or rejects. */
-export function approvalGate(name: string, options: { subject: Template; timeout?: string; after?: string[] }): ApprovalStepSpec {
+export function approvalGate(
+  name: string,
+  options: { subject: Template; timeout?: string; after?: string[]; policy?: ApprovalPolicy },
+): ApprovalStepSpec {
+  const policy = options.policy && checkPolicy(name, options.policy);
   return {
     kind: 'approval',
     name,
     subject: options.subject,
-    timeout: options.timeout ?? '7 days',
+    timeout: policy?.deadline ?? options.timeout ?? '7 days',
     after: options.after ?? [],
-    outputs: ['decision', 'reviewer', 'comment', 'decidedAt'],
+    ...(policy ? { policy } : {}),
+    outputs: policy ? ['decision', 'reviewer', 'comment', 'decidedAt', 'approvalId', 'decisions'] : ['decision', 'reviewer', 'comment', 'decidedAt'],
   };
+}
+
+const ROLE_NAME = /^[a-z][a-z0-9_-]{0,39}$/;
+
+function checkPolicy(gate: string, policy: ApprovalPolicy): ApprovalPolicy {
+  const where = `Approval gate "${gate}"`;
+  const roles = Object.entries(policy.roles ?? {});
+  if (roles.length === 0) throw new ValidationError(`${where}: the policy requires no role; name at least one, e.g. roles: { technical: 1 }.`);
+  for (const [role, quorum] of [...roles, ...(policy.conditions ?? []).map((c) => [c.role, c.quorum ?? 1] as const)]) {
+    if (!ROLE_NAME.test(role)) throw new ValidationError(`${where}: role "${role}" must be lowercase letters, digits, - or _ (at most 40).`);
+    if (!Number.isInteger(quorum) || quorum < 1) throw new ValidationError(`${where}: role "${role}" needs a quorum of at least 1, got ${quorum}.`);
+  }
+  for (const duration of [policy.deadline, ...(policy.remindBefore ?? [])]) {
+    if (duration !== undefined && !/^\d+(\.\d+)?\s*(ms|milliseconds?|s|seconds?|m|minutes?|h|hours?|d|days?)$/.test(duration.trim()))
+      throw new ValidationError(`${where}: "${duration}" is not a duration; write e.g. '3 days', '12 hours' or '30 minutes'.`);
+  }
+  if (policy.onDeadline !== undefined && policy.onDeadline !== 'reject') throw new ValidationError(`${where}: onDeadline can only be 'reject'.`);
+  return { separationOfDuties: true, onDeadline: 'reject', ...policy };
 }
 
 export interface Pipeline<P extends z.ZodObject = z.ZodObject> {

@@ -21,6 +21,8 @@ export interface StartOptions {
   runId?: string;
   /** Reuse cached step results (default true). */
   cache?: boolean;
+  /** The principal starting the run (recorded as an author for separation of duties). */
+  startedBy?: string;
 }
 
 /** Validates the parameters here, for an immediate error, then starts the executor workflow. */
@@ -33,7 +35,7 @@ export async function startRun(
 ): Promise<StartedRun> {
   validateParams(pipeline, rawParams);
   const runId = options.runId ?? `${pipeline.name}-${randomUUID().slice(0, 8)}`;
-  const input: RunPipelineInput = { pipeline: pipeline.name, params: rawParams, cache: options.cache ?? true };
+  const input: RunPipelineInput = { pipeline: pipeline.name, params: rawParams, cache: options.cache ?? true, ...(options.startedBy ? { startedBy: options.startedBy } : {}) };
   await client.workflow.start(EXECUTOR_WORKFLOW, {
     taskQueue,
     workflowId: runId,

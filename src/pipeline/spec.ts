@@ -73,7 +73,45 @@ export interface ApprovalStepSpec extends StepBase {
   subject: Template;
   /** How long the gate waits before it expires as rejected. */
   timeout: string;
+  /**
+   * Who must sign off. Without a policy the gate is open: any named reviewer may decide, with no
+   * proof of identity (for development only; kept so runs started before policies replay).
+   */
+  policy?: ApprovalPolicy;
   outputs: string[];
+}
+
+/**
+ * Who must approve a gate, by when, and under which rules. Pure data, so it travels in the spec and
+ * the workflow enforces it deterministically; identity and roles are checked by activities.
+ *
+ * @example
+ * { roles: { technical: 2 }, deadline: '3 days', remindBefore: ['1 day'],
+ *   conditions: [{ role: 'compliance', when: { piiFeatures: true } },
+ *                { role: 'ethics', when: { fairnessGapAbove: 0.1 } }] }
+ */
+export interface ApprovalPolicy {
+  /** Required roles and how many distinct reviewers of each must approve. */
+  roles: Record<string, number>;
+  /** How long the gate waits (a Temporal duration such as '7 days'). Defaults to the step's timeout. */
+  deadline?: string;
+  /** Reminders this long before the deadline (each recorded in the audit trail and logged). */
+  remindBefore?: string[];
+  /** Roles told at the last reminder that the gate is about to lapse. */
+  escalateTo?: string[];
+  /** What the deadline does: 'reject' (the default: the gate expires as rejected). */
+  onDeadline?: 'reject';
+  /** Whoever started the run or authored the candidate may not approve it (default true). */
+  separationOfDuties?: boolean;
+  /** Extra requirements that apply only when the subject shows a condition. */
+  conditions?: ApprovalCondition[];
+}
+
+export interface ApprovalCondition {
+  role: string;
+  /** Reviewers needed when the condition holds (default 1). */
+  quorum?: number;
+  when: { piiFeatures: true } | { fairnessGapAbove: number };
 }
 
 export type StepSpec = ActivityStepSpec | FanOutStepSpec | PipelineStepSpec | ApprovalStepSpec;

@@ -17,6 +17,8 @@ export const envKeys = {
   databaseUrl: 'DATABASE_URL',
   apiPort: 'STEWARD_API_PORT',
   apiHost: 'STEWARD_API_HOST',
+  apiUrl: 'STEWARD_API_URL',
+  token: 'STEWARD_TOKEN',
   taskQueue: 'STEWARD_TASK_QUEUE',
   logLevel: 'STEWARD_LOG_LEVEL',
   crashAfterCommit: 'STEWARD_FAULT_CRASH_AFTER_COMMIT',
@@ -32,6 +34,8 @@ export const envHelp: Record<keyof typeof envKeys, string> = {
   databaseUrl: 'postgres:// URL; when set, PostgreSQL is used instead of the embedded PGlite',
   apiPort: "port of Steward's HTTP API (default: 8080)",
   apiHost: "interface Steward's HTTP API binds to (default: 127.0.0.1)",
+  apiUrl: "where reviewer commands reach Steward's HTTP API (default: the running `steward dev`, else http://STEWARD_API_HOST:STEWARD_API_PORT)",
+  token: 'your API token, for reviewer commands (`steward tokens create <principal>` issues one)',
   taskQueue: 'Temporal task queue the worker polls (default: steward)',
   logLevel: 'debug | info | warn | error (default: info)',
   crashAfterCommit: 'test only: SIGKILL the worker right after the named step commits its write',
@@ -51,7 +55,9 @@ export interface StewardConfig {
     devServerUiPort: number;
   };
   database: { url: string | undefined; pgliteDir: string };
-  api: { host: string; port: number };
+  api: { host: string; port: number; url: string | undefined };
+  /** The caller's API token (reviewer commands), never logged. */
+  token: string | undefined;
   taskQueue: string;
   logLevel: LogLevel;
   faults: { crashAfterCommit: string | undefined };
@@ -87,7 +93,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       devServerUiPort: port(env, envKeys.temporalUiPort, 8233),
     },
     database: { url: nonEmpty(env[envKeys.databaseUrl]), pgliteDir: path.join(home, 'pglite') },
-    api: { host: nonEmpty(env[envKeys.apiHost]) ?? '127.0.0.1', port: port(env, envKeys.apiPort, 8080) },
+    api: { host: nonEmpty(env[envKeys.apiHost]) ?? '127.0.0.1', port: port(env, envKeys.apiPort, 8080), url: nonEmpty(env[envKeys.apiUrl]) },
+    token: nonEmpty(env[envKeys.token]),
     taskQueue: nonEmpty(env[envKeys.taskQueue]) ?? 'steward',
     logLevel,
     faults: { crashAfterCommit: nonEmpty(env[envKeys.crashAfterCommit]) },

@@ -4,6 +4,7 @@
  * `steward demo` brings it up, runs the demo and shuts down its own parts, leaving the dev server
  * running for the next command.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
@@ -50,10 +51,15 @@ export async function startStack(config: StewardConfig, logger: Logger, options:
     const workerDone = worker.run();
     let api: Stack['api'];
     if (options.api) {
-      const app = createApi({ client, taskQueue: config.taskQueue, pipelines, database: { driver: database.driver } });
+      const app = createApi({ client, taskQueue: config.taskQueue, pipelines, database: { driver: database.driver }, db: database.db });
       const port = await apiPort(config, logger);
       await app.listen({ host: config.api.host, port });
       api = { app, url: `http://${config.api.host}:${port}` };
+      // Reviewer commands find the API here when its port moved.
+      const stateFile = apiStateFile(config);
+      fs.mkdirSync(path.dirname(stateFile), { recursive: true });
+      fs.writeFileSync(stateFile, JSON.stringify({ url: api.url, pid: process.pid }));
+      cleanups.unshift(async () => fs.rmSync(stateFile, { force: true }));
       cleanups.unshift(() => app.close());
     }
     const shutdown = async () => {
@@ -73,4 +79,20 @@ async function apiPort(config: StewardConfig, logger: Logger): Promise<number> {
   if (port === undefined) throw new ConfigError(`Port ${config.api.port} (Steward API) is in use. Set STEWARD_API_PORT to a free port.`);
   if (port !== config.api.port) logger.warn(`Port ${config.api.port} (Steward API) is in use; using ${port} instead (set STEWARD_API_PORT to choose).`);
   return port;
+}
+
+export function apiStateFile(config: StewardConfig): string {
+  return path.join(config.home, 'api.json');
+}
+
+/** Where the API is: STEWARD_API_URL, else the one `steward dev` started (if alive), else host:port. */
+export function apiUrlOf(config: StewardConfig): string {
+  if (config.api.url) return config.api.url.replace(/\/$/, '');
+  try {
+    const state = JSON.parse(fs.readFileSync(apiStateFile(config), 'utf8')) as { url: string; pid: number };
+    process.kill(state.pid, 0);
+    return state.url;
+  } catch {
+    return `http://${config.api.host}:${config.api.port}`;
+  }
 }

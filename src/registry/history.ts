@@ -6,6 +6,7 @@ import { and, asc, eq, or } from 'drizzle-orm';
 import type { Database, Transaction } from '../db/client.js';
 import { modelHistory, type ModelHistoryEvent } from '../db/schema.js';
 import { ValidationError } from '../errors.js';
+import { appendAuditTx } from '../governance/audit.js';
 
 /** Who asks for a change and why; both are required so the trail can answer an auditor. */
 export interface ChangeContext {
@@ -23,8 +24,16 @@ export function checkChange(change: ChangeContext): void {
   if (!change.reason?.trim()) throw new ValidationError('Every registry change needs a reason: why it is being made.');
 }
 
+/** Appends to the model's history and, in the same transaction, to the hash-chained audit trail. */
 export async function appendHistory(tx: Transaction, event: NewHistoryEvent): Promise<void> {
   await tx.insert(modelHistory).values(event);
+  const { modelName: model, version, kind, alias, from, to, reason, workflowId } = event;
+  await appendAuditTx(tx, {
+    actor: event.actor,
+    action: `model.${kind}`,
+    subject: `model:${model}@${version}`,
+    details: { model, version, alias: alias ?? null, from: from ?? null, to: to ?? null, reason, workflowId: workflowId ?? null },
+  });
 }
 
 /** A model's events, oldest first. */

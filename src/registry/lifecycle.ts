@@ -4,7 +4,7 @@
  * version may be deployed. Where a version is served from is the aliases' job, not the status'.
  */
 import { and, eq } from 'drizzle-orm';
-import type { Database } from '../db/client.js';
+import type { Database, Transaction } from '../db/client.js';
 import { modelVersions, type ModelVersion } from '../db/schema.js';
 import { ConflictError, ValidationError } from '../errors.js';
 import { appendHistory, checkChange, type ChangeContext } from './history.js';
@@ -48,7 +48,12 @@ export interface TransitionInput extends ChangeContext {
   to: string;
 }
 
-export async function transitionModelVersion(db: Database, input: TransitionInput): Promise<ModelVersion> {
+/**
+ * Moves a version to another status, appending to its history and to the audit trail in one
+ * transaction. `within` runs in that transaction too, for a caller whose own record must commit
+ * with the move (an approval gate closing).
+ */
+export async function transitionModelVersion(db: Database, input: TransitionInput, within?: (tx: Transaction) => Promise<void>): Promise<ModelVersion> {
   checkChange(input);
   checkModelName(input.modelName);
   const to = input.to;
@@ -73,6 +78,7 @@ export async function transitionModelVersion(db: Database, input: TransitionInpu
       reason: input.reason,
       workflowId: input.workflowId,
     });
+    if (within) await within(tx);
     return updated!;
   });
 }

@@ -105,6 +105,27 @@ export const testPipelines = [
       echo.step('release', { value: output('signoff', 'reviewer') }, { cache: false }),
     ],
   }),
+  definePipeline({
+    name: 'governed',
+    params: z.object({ piiFeatures: z.array(z.string()).default([]) }),
+    steps: [
+      echo.step('candidate', { value: 'model-7' }, { cache: false }),
+      approvalGate('signoff', {
+        subject: { candidate: output('candidate', 'value'), piiFeatures: param('piiFeatures') },
+        policy: { roles: { technical: 2 }, deadline: '1 hour', conditions: [{ role: 'compliance', when: { piiFeatures: true } }] },
+      }),
+      echo.step('release', { value: output('signoff', 'reviewer') }, { cache: false }),
+    ],
+  }),
+  definePipeline({
+    name: 'governed-short',
+    params: none,
+    steps: [
+      echo.step('candidate', { value: 'model-8' }, { cache: false }),
+      approvalGate('signoff', { subject: { candidate: output('candidate', 'value') }, policy: { roles: { technical: 1 }, deadline: '4 seconds', remindBefore: ['2 seconds'], escalateTo: ['lead'] } }),
+      echo.step('release', { value: output('signoff', 'reviewer') }, { cache: false }),
+    ],
+  }),
   definePipeline({ name: 'long', params: none, steps: [nap.step('forever', { ms: 120_000, label: 'forever' }, { cache: false })] }),
   definePipeline({
     name: 'survivor',
