@@ -86,10 +86,23 @@ export async function submitDecision(db: Database, client: Client, request: Deci
   }
   const { code } = await issueDecisionCode(db, { approvalId: approval.id, principal: request.principal.name, role: request.role });
   const handle = client.workflow.getHandle(approval.workflowId);
-  try {
-    const state = await handle.executeUpdate<{ status: string; message?: string; missing?: Record<string, number> }, [unknown]>('decide', {
+  const send = () =>
+    handle.executeUpdate<{ status: string; message?: string; missing?: Record<string, number> }, [unknown]>('decide', {
       args: [{ gate: approval.gate, principal: request.principal.name, role: request.role, decision: request.decision, comment: request.comment, code }],
     });
+  try {
+    let state: Awaited<ReturnType<typeof send>> | undefined;
+    // The record commits a moment before the workflow has it: a gate still opening refuses in its
+    // validator (the code is not consumed), so wait for it rather than bounce the reviewer.
+    for (let attempt = 0; !state; attempt++) {
+      try {
+        state = await send();
+      } catch (error) {
+        const opening = /still opening/.test((error as { cause?: { message?: string } }).cause?.message ?? '');
+        if (!opening || attempt >= 50) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
     return { message: state.message ?? `accepted: ${request.decision}`, status: state.status, missing: state.missing ?? {} };
   } catch (error) {
     const cause = (error as { cause?: { message?: string; type?: string } }).cause;

@@ -1,6 +1,7 @@
 /**
  * Stop and restart the Temporal dev server (its SQLite persisted to a file) while a run is in
- * flight: the worker reconnects, the run completes, and no finished step runs again.
+ * flight: the worker reconnects, the run completes, and no finished step runs again. An approval
+ * gate keeps waiting across a worker replacement and a restart, and takes a decision sent after.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,6 +12,9 @@ import type { RunPipelineResult } from '../../src/contracts.js';
 import type { DatabaseHandle } from '../../src/db/client.js';
 import { findPipeline } from '../../src/pipeline/catalog.js';
 import { startRun } from '../../src/pipeline/runs.js';
+import { listApprovals } from '../../src/governance/approvals.js';
+import { submitDecision } from '../../src/governance/decisions.js';
+import { createPrincipal, listPrincipals } from '../../src/governance/identity.js';
 import { firstFreePort } from '../../src/platform/ports.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { startTemporal, startTestWorker } from '../support/temporal.js';
@@ -54,5 +58,45 @@ describe('Temporal dev server restart', () => {
     expect(result.outputs.after).toEqual({ value: 'during-restart' });
     expect(log.calls.get(`${runId}/before`)).toBe(1);
     expect(log.calls.get(`${runId}/after`)).toBe(1);
+  });
+
+  it('keeps an approval gate waiting across a worker replacement and a server restart; a decision sent afterwards lands', async () => {
+    const port = (await firstFreePort(30_000 + Math.floor(Math.random() * 20_000)))!;
+    const dbFilename = path.join(dir, 'temporal-gate.db');
+    await stopWorker?.();
+    await env?.teardown();
+    env = await startTemporal({ dbFilename, port });
+    if (!handle) {
+      testDb = await createTestDatabase('pglite');
+      handle = await testDb.open();
+    }
+    const db = handle.db;
+    const log: StepLog = { calls: new Map(), spans: new Map() };
+    let worker = await startTestWorker(env, db, 'restart-gate', { pipelines: testPipelines, steps: createTestSteps(log) });
+    stopWorker = async () => {
+      worker.worker.shutdown();
+      await worker.done;
+    };
+    for (const name of ['rita', 'sam']) await createPrincipal(db, { name, roles: ['technical'], actor: 'test' });
+    const { runId } = await startRun(env.client, 'restart-gate', findPipeline(testPipelines, 'governed'), {});
+    let approvalId: string | undefined;
+    for (let i = 0; i < 200 && !approvalId; i++) {
+      approvalId = (await listApprovals(db)).find((a) => a.workflowId === runId)?.id;
+      if (!approvalId) await new Promise((r) => setTimeout(r, 100));
+    }
+    const principal = async (name: string) => (await listPrincipals(db)).find((p) => p.name === name)!;
+    expect((await submitDecision(db, env.client, { approvalId: approvalId!, principal: await principal('rita'), role: 'technical', decision: 'approve' })).message).toContain('1 of 2');
+
+    // The worker goes away and the server restarts while the gate waits.
+    await stopWorker();
+    await env.teardown();
+    env = undefined;
+    env = await startTemporal({ dbFilename, port });
+    worker = await startTestWorker(env, db, 'restart-gate', { pipelines: testPipelines, steps: createTestSteps(log) });
+
+    const answer = await submitDecision(db, env.client, { approvalId: approvalId!, principal: await principal('sam'), role: 'technical', decision: 'approve' });
+    expect(answer.status).toBe('approved');
+    const result = (await env.client.workflow.getHandle(runId).result()) as RunPipelineResult;
+    expect(result.outputs.release).toEqual({ value: 'rita, sam' });
   });
 });
