@@ -8,6 +8,10 @@ import { isStewardError } from '../errors.js';
 import { findPipeline } from '../pipeline/catalog.js';
 import type { Pipeline } from '../pipeline/definition.js';
 import { getRunReport, startRun } from '../pipeline/runs.js';
+import type { Database } from '../db/client.js';
+import { registerApprovalRoutes } from './approvals.js';
+import { registerReviewPages } from './reviews.js';
+import { sessionPrincipal } from '../governance/sessions.js';
 
 export interface ApiOptions {
   client: Client;
@@ -15,6 +19,8 @@ export interface ApiOptions {
   pipelines: readonly Pipeline[];
   /** What /health reports about the database. */
   database: { driver: string };
+  /** The database, for approvals and the reviewer page; without it those routes are not served. */
+  db?: Database;
 }
 
 export function createApi(options: ApiOptions): FastifyInstance {
@@ -45,6 +51,11 @@ export function createApi(options: ApiOptions): FastifyInstance {
   });
 
   app.get<{ Params: { runId: string } }>('/api/runs/:runId', async (request) => getRunReport(options.client, request.params.runId));
+
+  if (options.db) {
+    registerApprovalRoutes(app, { db: options.db, client: options.client, sessions: sessionPrincipal });
+    registerReviewPages(app, { db: options.db, client: options.client });
+  }
 
   return app;
 }

@@ -5,6 +5,9 @@
  * and the hash-chained audit trail that records all of it (and detects an edited row).
  */
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
@@ -13,9 +16,11 @@ import type { Principal } from '../../src/db/schema.js';
 import { issueDecisionCode, listApprovals, requireApproval } from '../../src/governance/approvals.js';
 import { auditTrail, verifyAuditChain } from '../../src/governance/audit.js';
 import { approvalView, submitDecision } from '../../src/governance/decisions.js';
-import { createPrincipal, PermissionDeniedError } from '../../src/governance/identity.js';
+import { createPrincipal, issueToken, PermissionDeniedError } from '../../src/governance/identity.js';
+import { createApi } from '../../src/api/server.js';
 import { findPipeline } from '../../src/pipeline/catalog.js';
 import { startRun } from '../../src/pipeline/runs.js';
+import { runSteward } from '../support/processes.js';
 import { useTemporalWorker } from '../support/temporal.js';
 import { createTestSteps, testPipelines, type StepLog } from '../support/test-pipelines.js';
 
@@ -130,6 +135,45 @@ describe('governed approval gates on real Temporal', () => {
     expect(escalation.details).toMatchObject({ missing: { technical: 1 }, escalateTo: ['lead'] });
     expect((escalation.details as { notified: string[] }).notified).toEqual(['alice', 'bob', 'erin']);
     expect((await requireApproval(db(), approvalId)).status).toBe('expired');
+  });
+
+  it('lets reviewers work from the steward CLI through the HTTP API with their token', async () => {
+    const app = createApi({ client: client(), taskQueue: harness.taskQueue, pipelines: testPipelines, database: { driver: 'pglite' }, db: db() });
+    const address = await app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const { approvalId, handle } = await startGoverned('governed');
+      const tokenOf = async (name: string) => (await issueToken(db(), { principal: name, actor: 'test-operator' })).token;
+      const as = async (name: string) => ({ STEWARD_API_URL: address, STEWARD_TOKEN: await tokenOf(name), STEWARD_HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'steward-cli-')) });
+      const alice = await as('alice');
+
+      const list = await runSteward(['approvals', 'list', '--json'], alice);
+      expect(list.code).toBe(0);
+      expect((JSON.parse(list.output) as { approvals: Array<{ id: string }> }).approvals.map((a) => a.id)).toContain(approvalId);
+      const shown = await runSteward(['approvals', 'show', approvalId], alice);
+      expect(shown.output).toContain('requires   2 technical');
+      expect(shown.output).toContain('authors    erin (may not approve)');
+
+      const approved = await runSteward(['approvals', 'approve', approvalId, '--role', 'technical', '--comment', 'fine', '--json'], alice);
+      expect(approved.code).toBe(0);
+      expect(JSON.parse(approved.output)).toMatchObject({ status: 'waiting', missing: { technical: 1 } });
+
+      const refused = await runSteward(['approvals', 'approve', approvalId, '--role', 'technical'], await as('dave'));
+      expect(refused.code).not.toBe(0);
+      expect(refused.output).toContain('dave is not a technical reviewer');
+      const anonymous = await runSteward(['approvals', 'list'], { ...alice, STEWARD_TOKEN: 'stw_00000000_' + 'x'.repeat(43) });
+      expect(anonymous.code).not.toBe(0);
+      expect(anonymous.output).toContain('The API token is not known');
+
+      const code = await runSteward(['approvals', 'code', approvalId, '--role', 'technical', '--json'], await as('bob'));
+      const { signal } = JSON.parse(code.output) as { signal: Record<string, unknown> };
+      await handle.signal('decide', { ...signal, comment: 'via the printed signal payload' } as never);
+      const result = (await handle.result()) as RunPipelineResult;
+      expect(result.outputs.release).toEqual({ value: 'alice, bob' });
+      const failures = (await auditTrail(db())).filter((e) => e.action === 'auth.failed');
+      expect(failures.length).toBeGreaterThan(0);
+    } finally {
+      await app.close();
+    }
   });
 
   it('keeps a hash chain that `verify` proves intact and that exposes an edited row', async () => {
