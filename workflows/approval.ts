@@ -25,7 +25,7 @@ import {
   defineSignal,
   defineUpdate,
   log,
-  proxyActivities,
+  proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -89,7 +89,9 @@ export interface ApprovalRegistry {
 
 const MAX_COMMENT = 4_000;
 
-const governance = proxyActivities<Activities>({
+// Local activities: a gate's bookkeeping is short database work on the worker that runs the
+// workflow, and a task-queue round trip per call would be most of a decision's latency.
+const governance = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['VALIDATION_FAILED', 'NOT_FOUND', 'CONFLICT'] },
 });
