@@ -146,6 +146,12 @@ describe('governed approval gates on real Temporal', () => {
       const as = async (name: string) => ({ STEWARD_API_URL: address, STEWARD_TOKEN: await tokenOf(name), STEWARD_HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'steward-cli-')) });
       const alice = await as('alice');
 
+      const unknown = await fetch(`${address}/api/approvals/apr-000000000000`, { headers: { authorization: `Bearer ${alice.STEWARD_TOKEN}` } });
+      expect(unknown.status).toBe(404);
+      expect(((await unknown.json()) as { error: { message: string } }).error.message).toContain('No approval with id "apr-000000000000"');
+      const noToken = await fetch(`${address}/api/approvals`);
+      expect(noToken.status).toBe(401);
+
       const list = await runSteward(['approvals', 'list', '--json'], alice);
       expect(list.code).toBe(0);
       expect((JSON.parse(list.output) as { approvals: Array<{ id: string }> }).approvals.map((a) => a.id)).toContain(approvalId);
