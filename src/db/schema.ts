@@ -100,6 +100,14 @@ export const modelVersions = pgTable(
     runId: text('run_id').notNull(),
     /** Null for versions registered before the algorithm was recorded. */
     algorithm: text('algorithm'),
+    /** What this version is and why it was registered, in a sentence or two; null when none was given. */
+    description: text('description'),
+    /**
+     * What the model card shows beyond the columns (src/registry/version-metadata.ts): purpose,
+     * owner, training window, features with sensitivity tags, the validation set, fairness report,
+     * behavioural checks and curves. `{}` for versions registered without them.
+     */
+    metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default({}),
     /** The lifecycle state (src/registry/lifecycle.ts); every change is also appended to model_history. */
     status: text('status').notNull().default('registered'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
@@ -338,3 +346,177 @@ export type ApiToken = typeof apiTokens.$inferSelect;
 export type ApprovalRow = typeof approvals.$inferSelect;
 export type DecisionCode = typeof decisionCodes.$inferSelect;
 export type AuditEntry = typeof auditLog.$inferSelect;
+
+// ---------------------------------------------------------------------------------------------
+// Serving: the prediction log and the ground truth attached to it later
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Every prediction the scorer made (one row per request, which may hold many rows of features),
+ * written asynchronously in batches. A shadow model's answer to the same request is a second row
+ * with `shadow` set. Inputs are the request's rows, with the value of each pii feature replaced by
+ * `sha256:<hex>`; outputs are the scores, one per row.
+ */
+export const predictionLog = pgTable(
+  'prediction_log',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    requestId: text('request_id').notNull(),
+    modelName: text('model_name').notNull(),
+    version: integer('version').notNull(),
+    /** The routing arm that chose the version: `primary`, `candidate`, `shadow`, an A/B arm's name or `direct`. */
+    arm: text('arm').notNull(),
+    shadow: boolean('shadow').notNull().default(false),
+    rows: integer('rows').notNull(),
+    inputs: jsonb('inputs').$type<Record<string, unknown>[]>().notNull(),
+    /** Null when scoring failed (then `error` says why). */
+    outputs: jsonb('outputs').$type<number[]>(),
+    error: text('error'),
+    latencyMs: doublePrecision('latency_ms').notNull(),
+    at: timestamp('at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('prediction_log_request_idx').on(t.requestId), index('prediction_log_model_idx').on(t.modelName, t.version, t.at)],
+);
+
+/** The observed outcome of a prediction, attached by request id (and row, for multi-row requests) whenever it becomes known. */
+export const predictionGroundTruth = pgTable(
+  'prediction_ground_truth',
+  {
+    requestId: text('request_id').notNull(),
+    rowIndex: integer('row_index').notNull().default(0),
+    /** The label (0/1) or the observed target. */
+    value: doublePrecision('value').notNull(),
+    recordedAt: timestamp('recorded_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.requestId, t.rowIndex] })],
+);
+
+export type PredictionLogRow = typeof predictionLog.$inferSelect;
+export type NewPredictionLogRow = typeof predictionLog.$inferInsert;
+export type GroundTruthRow = typeof predictionGroundTruth.$inferSelect;
+
+// ---------------------------------------------------------------------------------------------
+// Feature store: the registry of definitions, offline ingestions, the online store, materialization
+// runs and the statistics they compute. Each feature view's rows live in its own typed table in the
+// `features` schema, created by `apply` (src/features/offline-store.ts), not declared here.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Every applied version of every definition (entity, feature view, on-demand view, feature
+ * service): the latest version of a name is the registered one. `hash` is the sha256 of `spec`.
+ */
+export const featureDefinitions = pgTable(
+  'feature_definitions',
+  {
+    kind: text('kind', { enum: ['entity', 'featureView', 'onDemandFeatureView', 'featureService'] }).notNull(),
+    name: text('name').notNull(),
+    version: integer('version').notNull(),
+    hash: text('hash').notNull(),
+    spec: jsonb('spec').$type<Record<string, unknown>>().notNull(),
+    appliedAt: timestamp('applied_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.kind, t.name, t.version] })],
+);
+
+/**
+ * One load of rows into a feature view's offline table, keyed by the view and the content loaded,
+ * so a retry resumes (or finds it done) instead of adding the rows twice. Its rows are visible to
+ * reads only once `status` is `complete`; `commitSeq` orders completions per view, and incremental
+ * materialization picks up what completed after its watermark.
+ */
+export const featureIngestions = pgTable(
+  'feature_ingestions',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    key: text('key').notNull().unique('feature_ingestions_key_uq'),
+    view: text('view').notNull(),
+    source: text('source').notNull(),
+    contentHash: text('content_hash').notNull(),
+    status: text('status', { enum: ['running', 'complete', 'failed'] }).notNull().default('running'),
+    rows: bigint('rows', { mode: 'number' }).notNull().default(0),
+    batches: integer('batches').notNull().default(0),
+    commitSeq: bigint('commit_seq', { mode: 'number' }),
+    /** What was done to the input on the way in (non-finite numbers stored as null, per column). */
+    report: jsonb('report').$type<Record<string, unknown>>().notNull().default({}),
+    error: text('error'),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+    completedAt: timestamp('completed_at', { withTimezone: true }),
+  },
+  (t) => [index('feature_ingestions_view_idx').on(t.view, t.commitSeq)],
+);
+
+/** The batches of an ingestion already committed (each in its own transaction with its rows). */
+export const featureIngestionBatches = pgTable(
+  'feature_ingestion_batches',
+  {
+    ingestionId: integer('ingestion_id')
+      .notNull()
+      .references(() => featureIngestions.id, { onDelete: 'cascade' }),
+    batch: integer('batch').notNull(),
+    rowStart: bigint('row_start', { mode: 'number' }).notNull(),
+    rows: integer('rows').notNull(),
+    hash: text('hash').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.ingestionId, t.batch] })],
+);
+
+/** One materialization of a feature view from the offline to the online store. */
+export const featureMaterializations = pgTable(
+  'feature_materializations',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    view: text('view').notNull(),
+    mode: text('mode', { enum: ['full', 'incremental'] }).notNull(),
+    status: text('status', { enum: ['running', 'complete', 'failed'] }).notNull().default('running'),
+    /** Ingestions with fromSeq < commit_seq <= toSeq were read; toSeq is the next incremental run's watermark. */
+    fromSeq: bigint('from_seq', { mode: 'number' }).notNull(),
+    toSeq: bigint('to_seq', { mode: 'number' }).notNull(),
+    rowsRead: bigint('rows_read', { mode: 'number' }).notNull().default(0),
+    entitiesWritten: integer('entities_written').notNull().default(0),
+    error: text('error'),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (t) => [index('feature_materializations_view_idx').on(t.view, t.id)],
+);
+
+/** The online store: the latest row of each entity of each feature view (values by feature name). */
+export const featureOnline = pgTable(
+  'feature_online',
+  {
+    view: text('view').notNull(),
+    /** The join key values as a JSON array, in the view's join key order. */
+    entityKey: text('entity_key').notNull(),
+    eventAt: timestamp('event_at', { withTimezone: true }).notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }),
+    values: jsonb('values').$type<Record<string, unknown>>().notNull(),
+    materializationId: integer('materialization_id').notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.view, t.entityKey] })],
+);
+
+/**
+ * Statistics of each feature of a view over everything materialized up to a run: the summary the
+ * model card and drift monitoring read, and the mergeable sketch an incremental run extends.
+ */
+export const featureStatistics = pgTable(
+  'feature_statistics',
+  {
+    materializationId: integer('materialization_id')
+      .notNull()
+      .references(() => featureMaterializations.id, { onDelete: 'cascade' }),
+    view: text('view').notNull(),
+    feature: text('feature').notNull(),
+    summary: jsonb('summary').$type<Record<string, unknown>>().notNull(),
+    sketch: jsonb('sketch').$type<Record<string, unknown>>().notNull(),
+    computedAt: timestamp('computed_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.materializationId, t.feature] }), index('feature_statistics_view_idx').on(t.view, t.materializationId)],
+);
+
+export type FeatureDefinitionRow = typeof featureDefinitions.$inferSelect;
+export type FeatureIngestion = typeof featureIngestions.$inferSelect;
+export type FeatureMaterialization = typeof featureMaterializations.$inferSelect;
+export type FeatureOnlineRow = typeof featureOnline.$inferSelect;
+export type FeatureStatisticsRow = typeof featureStatistics.$inferSelect;
