@@ -9,7 +9,8 @@ import type { OnceOptions } from '../src/db/idempotency.js';
 import { ingestFlights, sourceFingerprint, summarizeDelays } from '../src/datasets/flights.js';
 import { buildFlightTrainingSet } from '../src/features/flight-training-set.js';
 import { checkFlightQuality } from '../src/governance/flight-quality.js';
-import { evaluateFlightDelayModel, trainFlightDelayModel, type TrainOptions, type TrainedModel } from '../src/ml/flight-delay-model.js';
+import { evaluateFlightDelayModel, trainFlightDelayModel, type Evaluation, type TrainOptions, type TrainedModel } from '../src/ml/flight-delay-model.js';
+import { flightDelayVersionMetadata } from '../src/ml/flight-delay-report.js';
 import { ValidationError } from '../src/errors.js';
 import type { StepImplementations } from '../src/pipeline/step-runtime.js';
 import type { ArtifactStore } from '../src/registry/artifacts.js';
@@ -64,14 +65,17 @@ export function createStepImplementations(db: Database, artifacts: ArtifactStore
         input: {
           modelName: string;
           model: TrainedModel;
-          trainingSet: { uri: string; sha256: string };
+          trainingSet: { uri: string; sha256: string; from: string; label: string };
           ingestionId: string;
           params: Record<string, unknown>;
-          metrics: Record<string, number>;
+          /** The chosen candidate's evaluation: numbers become metrics, the rest (fairness, checks, curves) the card's metadata. */
+          metrics: Record<string, unknown>;
+          ranking?: Array<{ algorithm: string; rocAuc: number }>;
+          owner?: string;
         },
         ctx,
       ) => {
-        const metrics = Object.fromEntries(Object.entries(input.metrics).filter(([, v]) => typeof v === 'number'));
+        const metrics = Object.fromEntries(Object.entries(input.metrics).filter((e): e is [string, number] => typeof e[1] === 'number'));
         // The experiment run first: lineage walks from a registered version to the run that made it.
         await recordTrainingRun(db, {
           key: ctx.idempotencyKey,
@@ -84,16 +88,22 @@ export function createStepImplementations(db: Database, artifacts: ArtifactStore
           artifacts: [input.model.modelUri, input.model.specUri],
           algorithm: input.model.algorithm,
         });
-        const { version, created } = await registerModelVersion(db, {
-          modelName: input.modelName,
-          artifactUri: input.model.modelUri,
-          artifactSha256: input.model.modelSha256,
-          trainingSetUri: input.trainingSet.uri,
-          metrics,
-          signature: input.model.signature,
-          algorithm: input.model.algorithm,
-          runId: ctx.runId,
-        });
+        const card = flightDelayVersionMetadata({ ...input, evaluation: input.metrics as Partial<Evaluation> });
+        const { version, created } = await registerModelVersion(
+          db,
+          {
+            modelName: input.modelName,
+            artifactUri: input.model.modelUri,
+            artifactSha256: input.model.modelSha256,
+            trainingSetUri: input.trainingSet.uri,
+            metrics,
+            signature: input.model.signature,
+            algorithm: input.model.algorithm,
+            runId: ctx.runId,
+            ...card,
+          },
+          { artifacts },
+        );
         return { modelName: version.modelName, version: version.version, algorithm: input.model.algorithm, artifactUri: version.artifactUri, created };
       },
     },

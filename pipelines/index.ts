@@ -2,8 +2,9 @@
 import type { Pipeline } from '../src/pipeline/definition.js';
 import { validateCatalog } from '../src/pipeline/catalog.js';
 import { flightDelaySummary } from './flight-delay-summary.js';
+import { releaseFlightDelay } from './release-flight-delay.js';
 import { trainFlightDelay } from './train-flight-delay.js';
 
-export const pipelines: readonly Pipeline[] = [flightDelaySummary, trainFlightDelay];
+export const pipelines: readonly Pipeline[] = [flightDelaySummary, trainFlightDelay, releaseFlightDelay];
 
 validateCatalog(pipelines);

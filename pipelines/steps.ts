@@ -34,10 +34,23 @@ export const trainModel = defineStep({
 
 export const evaluateModel = defineStep({
   uses: 'evaluateModel',
-  outputs: ['rows', 'rocAuc', 'prAuc', 'logLoss', 'brier', 'precision', 'recall', 'positiveRate'],
+  // v2: also the validation set, fairness by origin hub size, behavioural checks and curves for the model card.
+  version: '2',
+  outputs: ['rows', 'rocAuc', 'prAuc', 'logLoss', 'brier', 'precision', 'recall', 'positiveRate', 'validation', 'fairness', 'behaviour', 'curves'],
   startToCloseTimeout: '30 minutes',
 });
 
 export const chooseModel = defineStep({ uses: 'chooseModel', outputs: ['model', 'metrics', 'algorithm', 'ranking'] });
 
 export const registerModel = defineStep({ uses: 'registerModel', outputs: ['modelName', 'version', 'algorithm', 'artifactUri', 'created'] });
+
+// --- the release path ----------------------------------------------------------------------------
+
+export const validateModel = defineStep({
+  uses: 'validateModel',
+  outputs: ['modelName', 'version', 'rocAuc', 'checks', 'failedChecks', 'passed', 'status'],
+  // Validation reads the registry, which changes: never reuse an old answer.
+  cache: false,
+});
+
+export const promoteModel = defineStep({ uses: 'promoteModel', outputs: ['modelName', 'version', 'alias', 'previous', 'changed'], cache: false });

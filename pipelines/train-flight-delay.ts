@@ -21,6 +21,8 @@ export const trainFlightDelay = definePipeline({
     learningRate: z.coerce.number().gt(0).max(1).default(0.1),
     minRows: z.coerce.number().int().min(0).default(1_000),
     modelName: z.string().regex(/^[a-z][a-z0-9-]*$/).default('flight-delay'),
+    /** The team or person answerable for the model, shown on its model card. */
+    owner: z.string().trim().min(1).max(200).optional(),
   }),
   steps: [
     ingestFlights.step('load', { source: param('source'), rows: param('rows') }),
@@ -60,6 +62,8 @@ export const trainFlightDelay = definePipeline({
         rows: param('rows'),
       },
       metrics: output('choose', 'metrics'),
+      ranking: output('choose', 'ranking'),
+      owner: param('owner'),
     }),
   ],
 });

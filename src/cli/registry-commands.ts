@@ -107,6 +107,8 @@ Lifecycle: ${MODEL_STATUSES.join(', ')}. Changes record --actor (default: your O
           return;
         }
         out(`${model} ${renderVersion(summary)}`);
+        if (summary.description) out(`  description:  ${summary.description}`);
+        out(`  owner:        ${(summary.metadata as { owner?: string }).owner ?? 'not recorded'}`);
         out(`  algorithm:    ${summary.algorithm ?? 'not recorded'}`);
         out(`  artifact:     ${summary.artifactUri}`);
         out(`  training set: ${summary.trainingSetUri}`);

@@ -9,6 +9,7 @@ import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { ValidationError } from '../errors.js';
 import { CATEGORICAL_FEATURES, NUMERIC_FEATURES, loadTrainingSet } from '../features/flight-training-set.js';
 import type { ArtifactStore } from '../registry/artifacts.js';
+import { flightDelayReport, type FlightDelayReport } from './flight-delay-report.js';
 import { trainGradientBoosting } from './gradient-boosting.js';
 import { trainLogisticRegression } from './linear.js';
 import { brierScore, logLoss, prAuc, rocAuc, thresholdMetrics } from './metrics/index.js';
@@ -25,6 +26,8 @@ interface Split {
   train: { frame: FeatureFrame; labels: Int8Array };
   test: { frame: FeatureFrame; labels: Int8Array };
   cutoff: string;
+  /** The last held-out departure. */
+  last: string;
 }
 
 /** Rows are ordered by departure time, so the split trains on the past and validates on the future. */
@@ -43,6 +46,7 @@ function splitByTime(table: Table, { testFraction }: SplitOptions): Split {
     train: { frame: { numeric: numeric(0, cut), categorical: categorical(0, cut) }, labels: labels.subarray(0, cut) },
     test: { frame: { numeric: numeric(cut, n), categorical: categorical(cut, n) }, labels: labels.subarray(cut, n) },
     cutoff: new Date(departed[cut]!).toISOString(),
+    last: new Date(departed[n - 1]!).toISOString(),
   };
 }
 
@@ -106,7 +110,8 @@ function unknownAlgorithm(algorithm: string): never {
   throw new ValidationError(`Unknown algorithm "${algorithm}": use logistic-regression or gradient-boosting.`, { algorithm });
 }
 
-export interface Evaluation {
+/** The metrics, plus the validation set, fairness, behavioural checks and curves for the model card. */
+export interface Evaluation extends FlightDelayReport {
   rows: number;
   rocAuc: number;
   prAuc: number;
@@ -119,7 +124,7 @@ export interface Evaluation {
 
 /** Scores the held-out rows through the ONNX model in onnxruntime-node and computes the metrics. */
 export async function evaluateFlightDelayModel(artifacts: ArtifactStore, modelUri: string, trainingSetUri: string, options: SplitOptions): Promise<Evaluation> {
-  const { test } = splitByTime(await loadTrainingSet(artifacts, trainingSetUri), options);
+  const { train, test, cutoff, last } = splitByTime(await loadTrainingSet(artifacts, trainingSetUri), options);
   const session = await InferenceSession.create(await artifacts.get(modelUri));
   try {
     const rows = test.labels.length;
@@ -137,6 +142,15 @@ export async function evaluateFlightDelayModel(artifacts: ArtifactStore, modelUr
     for (let i = 0; i < rows; i++) scores[i] = flat[2 * i + 1]!;
     const labels = Uint8Array.from(test.labels);
     const atHalf = thresholdMetrics(labels, scores, 0.5);
+    const report = await flightDelayReport(session, {
+      trainOrigins: train.frame.categorical!.origin!,
+      frame: test.frame,
+      labels,
+      scores,
+      from: cutoff,
+      to: last,
+      testFraction: options.testFraction,
+    });
     return {
       rows,
       rocAuc: rocAuc(labels, scores),
@@ -146,6 +160,7 @@ export async function evaluateFlightDelayModel(artifacts: ArtifactStore, modelUr
       precision: atHalf.precision,
       recall: atHalf.recall,
       positiveRate: labels.reduce((a, b) => a + b, 0) / rows,
+      ...report,
     };
   } finally {
     await session.release();

@@ -1,7 +1,10 @@
 /**
- * Model cards: what a reviewer needs to judge a version on one page (what it is, what it takes and
- * returns, how well it did, what it learned from, which run made it, everything that happened to
- * it), as Markdown for a repository or as a self-contained HTML page.
+ * Model cards: what a reviewer needs to judge a version on one page: what it is for and who owns
+ * it, what it learned from and over which window, the features it takes (with their sensitivity),
+ * how well it did and on which validation set, how it treats subgroups, whether it behaves as
+ * expected, where it came from, and who approved it. Rendered as Markdown for a repository or as a
+ * self-contained HTML page (model-card-render.ts). A section the version has no data for says so:
+ * an empty fairness section must read as "not measured", never as "nothing to report".
  *
  * @example
  * const html = await renderModelCard(db, 'flight-delay', 'champion', { format: 'html' });
@@ -9,7 +12,12 @@
 import type { Database } from '../db/client.js';
 import type { ModelHistoryEvent } from '../db/schema.js';
 import { versionHistoryOf } from './history.js';
+import { modelLineage, type LineageTree } from './lineage.js';
 import { aliasesOf, resolveVersion } from './lookup.js';
+import { modelCardHtml, modelCardMarkdown, type Block, type CardSection } from './model-card-render.js';
+import { readVersionMetadata, type FairnessMetadata, type ReadMetadata, type VersionMetadata } from './version-metadata.js';
+
+export { escapeHtml } from './model-card-render.js';
 
 export interface SignatureField {
   name: string;
@@ -23,6 +31,10 @@ export interface ModelCard {
   status: string;
   aliases: string[];
   algorithm: string | null;
+  description: string | null;
+  metadata: VersionMetadata;
+  /** Metadata sections that were recorded but could not be read. */
+  unreadable: ReadMetadata['unreadable'];
   inputs: SignatureField[];
   outputs: SignatureField[];
   metrics: Array<{ name: string; value: number }>;
@@ -30,6 +42,7 @@ export interface ModelCard {
   trainingSetUri: string;
   runId: string;
   registeredAt: Date;
+  lineage: LineageTree;
   history: ModelHistoryEvent[];
 }
 
@@ -37,16 +50,23 @@ export interface ModelCardOptions {
   format: 'markdown' | 'html';
 }
 
+/** The statuses an approval moves a version into or out of. */
+const APPROVAL_STATUSES = new Set(['pending_approval', 'approved', 'rejected']);
+
 export async function loadModelCard(db: Database, model: string, versionOrAlias: string | number): Promise<ModelCard> {
   const version = await resolveVersion(db, model, versionOrAlias);
   const aliases = (await aliasesOf(db, model)).filter((a) => a.version === version.version).map((a) => a.alias);
   const signature = (version.signature ?? {}) as { inputs?: unknown; outputs?: unknown };
+  const { metadata, unreadable } = readVersionMetadata(version.metadata);
   return {
     model,
     version: version.version,
     status: version.status,
     aliases,
     algorithm: version.algorithm,
+    description: version.description,
+    metadata,
+    unreadable,
     inputs: signatureFields(signature.inputs),
     outputs: signatureFields(signature.outputs),
     metrics: Object.entries(version.metrics as Record<string, number>)
@@ -56,14 +76,17 @@ export async function loadModelCard(db: Database, model: string, versionOrAlias:
     trainingSetUri: version.trainingSetUri,
     runId: version.runId,
     registeredAt: version.createdAt,
+    lineage: await modelLineage(db, `${model}@${version.version}`),
     history: await versionHistoryOf(db, model, version.version),
   };
 }
 
 export async function renderModelCard(db: Database, model: string, versionOrAlias: string | number, options: ModelCardOptions): Promise<string> {
   const card = await loadModelCard(db, model, versionOrAlias);
-  return options.format === 'html' ? modelCardHtml(card) : modelCardMarkdown(card);
+  return options.format === 'html' ? modelCardHtml(cardTitle(card), cardSections(card)) : modelCardMarkdown(cardTitle(card), cardSections(card));
 }
+
+export const cardTitle = (card: ModelCard) => `Model card: ${card.model} v${card.version}`;
 
 /**
  * Signatures come from different trainers: the flight model lists outputs as bare names, an
@@ -93,125 +116,162 @@ function eventChange(event: ModelHistoryEvent): string {
   }
 }
 
-interface Section {
-  facts: Array<[string, string]>;
-  inputs: string[][];
-  outputs: string[][];
-  metrics: string[][];
-  history: string[][];
-}
-
-function sections(card: ModelCard): Section {
-  return {
-    facts: [
-      ['Model', card.model],
-      ['Version', String(card.version)],
-      ['Status', card.status],
-      ['Aliases', card.aliases.join(', ') || 'none'],
-      ['Algorithm', card.algorithm ?? 'not recorded'],
-      ['Artifact', card.artifactUri],
-      ['Training set', card.trainingSetUri],
-      ['Produced by run', card.runId],
-      ['Registered at', card.registeredAt.toISOString()],
-    ],
-    inputs: card.inputs.map((f) => [f.name, f.type]),
-    outputs: card.outputs.map((f) => [f.name, f.type]),
-    metrics: card.metrics.map((m) => [m.name, String(m.value)]),
-    history: card.history.map((e) => [e.at.toISOString(), eventChange(e), e.actor, e.reason, e.workflowId ?? '']),
-  };
-}
-
 const HISTORY_HEADER = ['At', 'Change', 'Actor', 'Reason', 'Workflow'];
+const historyRows = (events: ModelHistoryEvent[]) => events.map((e) => [e.at.toISOString(), eventChange(e), e.actor, e.reason, e.workflowId ?? '']);
 
-/** Markdown viewers render inline HTML, so text is entity-escaped as well as kept out of table syntax. */
-function md(text: string): string {
-  return text
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('|', '\\|')
-    .replace(/\r?\n/g, ' ');
+const fixed = (value: number | null | undefined, digits = 4) => (value === null || value === undefined ? 'n/a' : value.toFixed(digits));
+const whole = (n: number) => n.toLocaleString('en-US');
+/** A feature value as a reviewer reads it: six significant digits are plenty to see what moved. */
+const shown = (v: number | string | null) => (typeof v === 'number' ? String(Number(v.toPrecision(6))) : String(v));
+
+/** A note for a section whose data was never recorded, or was recorded but cannot be read. */
+function missing(card: ModelCard, section: keyof VersionMetadata, what: string): Block {
+  const problem = card.unreadable.find((u) => u.section === section);
+  return { kind: 'note', text: problem ? `The recorded ${what} could not be read (${problem.problem}).` : `No ${what} was recorded for this version.` };
 }
 
-function mdTable(header: string[], rows: string[][]): string {
-  if (rows.length === 0) return '_None recorded._';
-  const line = (cells: string[]) => `| ${cells.map(md).join(' | ')} |`;
-  return [line(header), `|${header.map(() => ' --- |').join('')}`, ...rows.map(line)].join('\n');
-}
-
-export function modelCardMarkdown(card: ModelCard): string {
-  const s = sections(card);
+function overview(card: ModelCard): Block[] {
   return [
-    `# Model card: ${md(card.model)} v${card.version}`,
-    '',
-    mdTable(['Field', 'Value'], s.facts),
-    '',
-    '## Signature',
-    '',
-    '### Inputs',
-    '',
-    mdTable(['Name', 'Type'], s.inputs),
-    '',
-    '### Outputs',
-    '',
-    mdTable(['Name', 'Type'], s.outputs),
-    '',
-    '## Metrics',
-    '',
-    mdTable(['Metric', 'Value'], s.metrics),
-    '',
-    '## History',
-    '',
-    mdTable(HISTORY_HEADER, s.history),
-    '',
-  ].join('\n');
+    {
+      kind: 'facts',
+      rows: [
+        ['Model', card.model],
+        ['Version', String(card.version)],
+        ['Status', card.status],
+        ['Aliases', card.aliases.join(', ') || 'none'],
+        ['Algorithm', card.algorithm ?? 'not recorded'],
+        ['Owner', card.metadata.owner ?? 'not recorded'],
+        ['Registered at', card.registeredAt.toISOString()],
+        ['Produced by run', card.runId],
+        ['Artifact', card.artifactUri],
+      ],
+    },
+  ];
 }
 
-export function escapeHtml(text: string): string {
-  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&#39;');
+function purpose(card: ModelCard): Block[] {
+  const blocks: Block[] = [card.metadata.purpose ? { kind: 'text', text: card.metadata.purpose } : missing(card, 'purpose', 'purpose')];
+  if (card.description) blocks.push({ kind: 'text', label: 'This version', text: card.description });
+  return blocks;
 }
 
-function htmlTable(header: string[], rows: string[][]): string {
-  if (rows.length === 0) return '<p><em>None recorded.</em></p>';
-  const row = (cells: string[], tag: 'th' | 'td') => `<tr>${cells.map((c) => `<${tag}>${escapeHtml(c)}</${tag}>`).join('')}</tr>`;
-  return `<table>\n<thead>${row(header, 'th')}</thead>\n<tbody>\n${rows.map((r) => row(r, 'td')).join('\n')}\n</tbody>\n</table>`;
+function trainingData(card: ModelCard): Block[] {
+  const t = card.metadata.training;
+  const rows: Array<[string, string]> = [['Training set', card.trainingSetUri]];
+  if (t) {
+    rows.push(['Window', `${t.from} to ${t.to}`], ['Rows', whole(t.rows)]);
+    if (t.label) rows.push(['Label', t.label]);
+    if (t.source) rows.push(['Source', t.source]);
+  }
+  return t ? [{ kind: 'facts', rows }] : [{ kind: 'facts', rows }, missing(card, 'training', 'training window')];
 }
 
-/** One file with its style inline and nothing fetched, so it can be attached to a review or archived. */
-export function modelCardHtml(card: ModelCard): string {
-  const s = sections(card);
-  const title = escapeHtml(`Model card: ${card.model} v${card.version}`);
-  const facts = s.facts.map(([k, v]) => `<tr><th scope="row">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('\n');
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title}</title>
-<style>
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; padding: 0 1rem; color: #1b1b1b; }
-table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; }
-th, td { border: 1px solid #ccc; padding: 0.3rem 0.6rem; text-align: left; vertical-align: top; }
-thead th, tbody th { background: #f4f4f4; }
-</style>
-</head>
-<body>
-<h1>${title}</h1>
-<table>
-<tbody>
-${facts}
-</tbody>
-</table>
-<h2>Signature</h2>
-<h3>Inputs</h3>
-${htmlTable(['Name', 'Type'], s.inputs)}
-<h3>Outputs</h3>
-${htmlTable(['Name', 'Type'], s.outputs)}
-<h2>Metrics</h2>
-${htmlTable(['Metric', 'Value'], s.metrics)}
-<h2>History</h2>
-${htmlTable(HISTORY_HEADER, s.history)}
-</body>
-</html>
-`;
+function features(card: ModelCard): Block[] {
+  const described = new Map((card.metadata.features ?? []).map((f) => [f.name, f]));
+  const names = [...new Set([...card.inputs.map((i) => i.name), ...described.keys()])];
+  const typeOf = new Map(card.inputs.map((i) => [i.name, i.type]));
+  const rows = names.map((name) => {
+    const f = described.get(name);
+    return [name, typeOf.get(name) || f?.type || '', f?.sensitivity ?? 'not tagged', f?.tags?.join(', ') ?? '', f?.description ?? ''];
+  });
+  const blocks: Block[] = [{ kind: 'table', id: 'features', header: ['Feature', 'Type', 'Sensitivity', 'Tags', 'Description'], rows, empty: 'The signature declares no inputs.' }];
+  if (!card.metadata.features) blocks.push(missing(card, 'features', 'feature description or sensitivity tagging'));
+  blocks.push({ kind: 'subheading', text: 'Outputs' }, { kind: 'table', id: 'outputs', header: ['Name', 'Type'], rows: card.outputs.map((f) => [f.name, f.type]), empty: 'The signature declares no outputs.' });
+  return blocks;
+}
+
+function metrics(card: ModelCard): Block[] {
+  const v = card.metadata.validation;
+  const blocks: Block[] = [
+    v
+      ? { kind: 'text', label: 'Validation set', text: `${v.description} ${whole(v.rows)} rows${v.positives === undefined ? '' : `, ${whole(v.positives)} positive`}.` }
+      : missing(card, 'validation', 'validation set description'),
+    { kind: 'table', id: 'metrics', header: ['Metric', 'Value'], rows: card.metrics.map((m) => [m.name, String(m.value)]), empty: 'No metrics were recorded.' },
+  ];
+  const curves = card.metadata.curves;
+  if (curves?.roc) blocks.push({ kind: 'chart', title: 'ROC curve', xLabel: 'false positive rate', yLabel: 'true positive rate', x: curves.roc.fpr, y: curves.roc.tpr });
+  if (curves?.calibration) {
+    blocks.push({ kind: 'chart', title: 'Calibration', xLabel: 'mean predicted probability', yLabel: 'observed delay rate', x: curves.calibration.probPred, y: curves.calibration.probTrue, markers: true });
+  }
+  return blocks;
+}
+
+function fairnessVerdict(f: FairnessMetadata): string {
+  const impact = f.minDisparateImpactRatio;
+  const rule = impact === null ? 'not computable' : impact >= 0.8 ? 'passes the four-fifths rule' : 'fails the four-fifths rule: below 0.8';
+  return `Lowest disparate impact ratio ${fixed(impact)} (${rule}); largest equal opportunity gap ${fixed(f.maxEqualOpportunityGap)}.`;
+}
+
+function fairness(card: ModelCard): Block[] {
+  const f = card.metadata.fairness;
+  if (!f) return [missing(card, 'fairness', 'fairness report')];
+  return [
+    { kind: 'text', label: `Groups: ${f.groupColumn}`, text: `${f.groupDescription} Reference group: ${f.referenceGroup}; predicted positive at a score >= ${f.threshold}.` },
+    {
+      kind: 'table',
+      id: 'fairness',
+      header: ['Group', 'Rows', 'Positives', 'Selection rate', 'TPR', 'FPR', 'Precision', 'Disparate impact', 'Equal opportunity diff.'],
+      rows: f.groups.map((g) => [
+        g.group === f.referenceGroup ? `${g.group} (reference)` : g.group,
+        whole(g.size),
+        whole(g.positives),
+        fixed(g.selectionRate),
+        fixed(g.tpr),
+        fixed(g.fpr),
+        fixed(g.precision),
+        fixed(g.disparateImpactRatio),
+        fixed(g.equalOpportunityDifference),
+      ]),
+      empty: 'The report has no groups.',
+    },
+    { kind: 'text', text: fairnessVerdict(f) },
+  ];
+}
+
+function behaviour(card: ModelCard): Block[] {
+  const b = card.metadata.behaviour;
+  if (!b) return [missing(card, 'behaviour', 'behavioural check')];
+  const failed = b.results.filter((r) => !r.passed).length;
+  return [
+    { kind: 'text', text: `${b.description} ${b.results.length - failed} of ${b.results.length} checks passed.` },
+    {
+      kind: 'table',
+      id: 'behaviour',
+      header: ['Check', 'Kind', 'Feature', 'Result', 'Rows tested', 'Violations', 'Worst violation'],
+      rows: b.results.map((r) => {
+        const worst = r.samples[0];
+        const example = worst ? `row ${worst.row}: ${shown(worst.from)} → ${shown(worst.to)} moved the score ${fixed(worst.before)} → ${fixed(worst.after)}` : '';
+        return [r.name, r.kind, r.feature, r.passed ? 'passed' : 'FAILED', whole(r.rowsTested), whole(r.violations), example];
+      }),
+      empty: 'No checks were declared.',
+    },
+  ];
+}
+
+function approvals(card: ModelCard): Block[] {
+  const steps = card.history.filter((e) => e.kind === 'transition' && (APPROVAL_STATUSES.has(e.from ?? '') || APPROVAL_STATUSES.has(e.to ?? '')));
+  return [
+    {
+      kind: 'table',
+      id: 'approvals',
+      header: HISTORY_HEADER,
+      rows: historyRows(steps),
+      empty: `No approval step recorded: the version has not been submitted for approval (it is ${card.status}).`,
+    },
+  ];
+}
+
+export function cardSections(card: ModelCard): CardSection[] {
+  return [
+    { id: 'overview', title: 'Overview', blocks: overview(card) },
+    { id: 'purpose', title: 'Purpose', blocks: purpose(card) },
+    { id: 'training-data', title: 'Training data', blocks: trainingData(card) },
+    { id: 'features', title: 'Features', blocks: features(card) },
+    { id: 'metrics', title: 'Metrics', blocks: metrics(card) },
+    { id: 'fairness', title: 'Fairness', blocks: fairness(card) },
+    { id: 'behaviour', title: 'Behavioural checks', blocks: behaviour(card) },
+    { id: 'lineage', title: 'Lineage', blocks: [{ kind: 'tree', root: card.lineage.root }] },
+    { id: 'approvals', title: 'Approval history', blocks: approvals(card) },
+    { id: 'history', title: 'History', blocks: [{ kind: 'table', id: 'history', header: HISTORY_HEADER, rows: historyRows(card.history), empty: 'No events recorded.' }] },
+  ];
 }

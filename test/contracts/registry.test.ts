@@ -1,18 +1,24 @@
 /**
  * The model registry's contract, held on both drivers: lifecycle transitions, aliases, the
- * append-only history and model cards.
+ * append-only history, model cards, and the bad input registration refuses (non-finite metrics,
+ * names that would break URLs or SQL, malformed card metadata).
  */
-import { expect, it } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
 import { modelHistory, modelVersions } from '../../src/db/schema.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../src/errors.js';
 import { setAlias, unsetAlias } from '../../src/registry/aliases.js';
 import { modelHistoryOf } from '../../src/registry/history.js';
 import { transitionModelVersion } from '../../src/registry/lifecycle.js';
-import { listModels, resolveModelRef } from '../../src/registry/lookup.js';
+import { listModels, listVersions, resolveModelRef } from '../../src/registry/lookup.js';
 import { renderModelCard } from '../../src/registry/model-card.js';
 import { registerModelVersion } from '../../src/registry/models.js';
+import { LocalArtifactStore } from '../../src/registry/artifacts.js';
 import { describeEachDriver, useTestDatabase } from '../support/databases.js';
+import { HOSTILE_TEXT, artifactUri, fullMetadata, hex, registerSample } from '../support/registry-fixtures.js';
 
 const who = { actor: 'ada', reason: 'test' };
 
@@ -193,11 +199,14 @@ describeEachDriver('model registry contract', (driver) => {
       '| Algorithm | logistic-regression |',
       `| Training set | ${'artifact://sha256/'.padEnd(82, 'a')} |`,
       '| Produced by run | run-carded-i1 |',
-      '| distance | float |',
-      '| origin | string |',
+      '| distance | float | not tagged |  |  |',
+      '| origin | string | not tagged |  |  |',
       '| probabilities |  |',
       '| accuracy | 0.64 |',
       '| auc | 0.7125 |',
+      // No experiment run recorded this artifact, and the lineage says so rather than stopping short.
+      `  - training set ${'artifact://sha256/'.padEnd(82, 'a')}`,
+      '    - ingestion not recorded (no experiment run produced this artifact)',
     ]) {
       expect(card).toContain(line);
     }
@@ -206,18 +215,180 @@ describeEachDriver('model registry contract', (driver) => {
     expect(card.indexOf('registered as registered')).toBeLessThan(card.indexOf('registered → validated'));
   });
 
-  it('renders a self-contained HTML card that escapes everything it shows', async () => {
+  it('says explicitly which card sections a version has no data for, instead of leaving them out', async () => {
+    await register('bare', 'k1');
+    const card = await renderModelCard(db.handle.db, 'bare', 1, { format: 'markdown' });
+    const headings = [...card.matchAll(/^## (.+)$/gm)].map((m) => m[1]);
+    expect(headings).toEqual(['Overview', 'Purpose', 'Training data', 'Features', 'Metrics', 'Fairness', 'Behavioural checks', 'Lineage', 'Approval history', 'History']);
+    for (const note of [
+      '| Owner | not recorded |',
+      '_No purpose was recorded for this version._',
+      '_No training window was recorded for this version._',
+      '_No feature description or sensitivity tagging was recorded for this version._',
+      '_No validation set description was recorded for this version._',
+      '_No fairness report was recorded for this version._',
+      '_No behavioural check was recorded for this version._',
+      '_No approval step recorded: the version has not been submitted for approval (it is registered)._',
+    ]) {
+      expect(card).toContain(note);
+    }
+  });
+
+  it('renders the recorded purpose, owner, window, tagged features, validation set, fairness, checks and approvals', async () => {
+    const v = await registerSample(db.handle.db, 'complete', 'c0', { metadata: fullMetadata(), description: 'Chosen over gradient-boosting.' });
+    for (const [to, actor, workflowId] of [
+      ['validated', 'ci', undefined],
+      ['pending_approval', 'ci', 'gate-7'],
+      ['approved', 'grace', 'gate-7'],
+      ['deployed', 'deployer', 'deploy-3'],
+    ] as const) {
+      await transitionModelVersion(db.handle.db, { modelName: 'complete', version: v, to, actor, reason: `to ${to}`, workflowId });
+    }
+    const card = await renderModelCard(db.handle.db, 'complete', v, { format: 'markdown' });
+    for (const line of [
+      '| Owner | ops-analytics |',
+      'Flags flights likely to leave more than 15 minutes late.',
+      '**This version:** Chosen over gradient-boosting.',
+      '| Window | 2001-01-01T00:00:00.000Z to 2001-03-07T00:00:00.000Z |',
+      '| Rows | 16,000 |',
+      '| Source | vega:flights-3m.parquet |',
+      '| distance | float | public | route | Route distance in miles. |',
+      '| origin | string | internal | location, high-cardinality | Origin airport. |',
+      '**Validation set:** The most recent 20% of flights. 4,000 rows, 900 positive.',
+      '| large hub (reference) | 3,000 | 700 | 0.3333 | 0.6000 | 0.2500 | 0.4200 | 1.0000 | 0.0000 |',
+      '| nonhub | 100 | 0 | 0.2000 | n/a | 0.2000 | 0.0000 | 0.6000 | n/a |',
+      'Lowest disparate impact ratio 0.6000 (fails the four-fifths rule: below 0.8); largest equal opportunity gap 0.0500.',
+      '2,000 validation rows. 1 of 2 checks passed.',
+      '| worse origin week never lowers the risk | directional | originDelay7d | passed | 1,990 | 0 |  |',
+      '| one mile of distance moves the risk by at most 0.01 | invariance | distance | FAILED | 2,000 | 3 | row 17: 733 → 734 moved the score 0.2100 → 0.2500 |',
+    ]) {
+      expect(card).toContain(line);
+    }
+    const approvals = card.slice(card.indexOf('## Approval history'), card.indexOf('## History'));
+    const rows = approvals.split('\n').filter((l) => /^\| \d{4}-/.test(l));
+    // Into and out of pending_approval and approved; validation and deployment alone are not approval steps.
+    expect(rows.map((r) => r.split(' | ').slice(1))).toEqual([
+      ['validated → pending_approval', 'ci', 'to pending_approval', 'gate-7 |'],
+      ['pending_approval → approved', 'grace', 'to approved', 'gate-7 |'],
+      ['approved → deployed', 'deployer', 'to deployed', 'deploy-3 |'],
+    ]);
+  });
+
+  it('escapes hostile text in both formats: no markup, link or table syntax survives', async () => {
     await register('escaped', 'j1');
-    await transitionModelVersion(db.handle.db, { modelName: 'escaped', version: 1, to: 'rejected', actor: 'eve "the auditor"', reason: '<script>alert("x")</script> & more' });
+    await transitionModelVersion(db.handle.db, { modelName: 'escaped', version: 1, to: 'rejected', actor: 'eve "the auditor"', reason: HOSTILE_TEXT });
     const html = await renderModelCard(db.handle.db, 'escaped', '1', { format: 'html' });
     expect(html.startsWith('<!doctype html>')).toBe(true);
     expect(html).toContain('<title>Model card: escaped v1</title>');
-    expect(html).not.toContain('<script>');
-    expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; more');
+    expect(html).not.toMatch(/<script|<img|<(link|iframe)\b|href=/);
+    expect(html).toContain('&lt;script&gt;window.__pwned = 1&lt;/script&gt; &lt;img src=x onerror=window.__pwned=2&gt;');
     expect(html).toContain('eve &quot;the auditor&quot;');
-    expect(html).not.toMatch(/<(link|img|iframe)\b|src=|href=/);
     const markdown = await renderModelCard(db.handle.db, 'escaped', 1, { format: 'markdown' });
-    expect(markdown).not.toContain('<script>');
+    expect(markdown).not.toMatch(/<script|<img/);
     expect(markdown).toContain('&lt;script&gt;');
+    expect(markdown).toContain('\\| \\[click\\](javascript:alert(1)) \\]');
+  });
+
+  it('refuses NaN and infinite metrics at registration and writes nothing', async () => {
+    for (const [value, shown] of [
+      [Number.NaN, 'NaN'],
+      [Number.POSITIVE_INFINITY, 'Infinity'],
+    ] as const) {
+      const attempt = register('nan-metric', 'l1', { auc: 0.7, logLoss: value });
+      await expect(attempt).rejects.toThrow(ValidationError);
+      await expect(attempt).rejects.toThrow(`Metric logLoss is ${shown}; a registered model's metrics must be finite numbers.`);
+    }
+    await expect(listVersions(db.handle.db, 'nan-metric')).rejects.toThrow('Model "nan-metric" is not registered.');
+  });
+
+  it('refuses model and alias names that would break URLs, refs or SQL, before touching the database', async () => {
+    await register('named', 'm1');
+    const hostile = ["x'); drop table model_versions; --", 'a/b', '../etc', 'a@b', 'a b', 'a%2Fb', 'A', '-a', '', 'a'.repeat(64), 'café'];
+    for (const name of hostile) {
+      const error = await register(name, 'm2').then(() => undefined, (e: unknown) => e);
+      expect(error, name).toBeInstanceOf(ValidationError);
+      expect((error as Error).message).toBe(`Model name "${name}" must be lowercase letters, digits and dashes, starting with a letter (at most 63).`);
+      await expect(setAlias(db.handle.db, { modelName: 'named', alias: name, version: 1, ...who })).rejects.toThrow(`Alias "${name}" must be lowercase`);
+      await expect(resolveModelRef(db.handle.db, `named@${name}`)).rejects.toThrow(ValidationError);
+    }
+    // The table is still there and holds the one good version.
+    expect((await listVersions(db.handle.db, 'named')).map((v) => v.version)).toEqual([1]);
+    expect(await historyKinds('named')).toEqual(['registered v1 ->registered']);
+  });
+
+  it('refuses malformed or oversized card metadata, naming the field, and writes nothing', async () => {
+    const metadata = fullMetadata();
+    metadata.features![1] = { ...metadata.features![1]!, sensitivity: 'secret' as 'pii' };
+    await expect(registerSample(db.handle.db, 'bad-meta', 'n1', { metadata })).rejects.toThrow(
+      /^Model version metadata is invalid: features\.1\.sensitivity: Invalid option: expected one of "public"\|"internal"\|"confidential"\|"pii"\.$/,
+    );
+    await expect(registerSample(db.handle.db, 'bad-meta', 'n1', { metadata: { training: { from: 'last spring', to: '2001-03-01T00:00:00Z', rows: 1 } } })).rejects.toThrow(
+      'Model version metadata is invalid: training.from: must be an ISO 8601 date-time.',
+    );
+    await expect(registerSample(db.handle.db, 'bad-meta', 'n1', { metadata: { purpose: 'x'.repeat(300_000) } })).rejects.toThrow(
+      /^Model version metadata is 300014 bytes; at most 262144 are kept\./,
+    );
+    await expect(listVersions(db.handle.db, 'bad-meta')).rejects.toThrow(NotFoundError);
+  });
+
+  describe('with the artifact store', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'steward-registry-artifacts-'));
+    const store = new LocalArtifactStore(dir);
+    afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const onnx = new Uint8Array(fs.readFileSync(new URL('../fixtures/onnx/external-logreg.onnx', import.meta.url)));
+    // As importOnnxModel reports it: one [batch, 3] float input, two outputs.
+    const declared = {
+      inputs: [{ name: 'X', kind: 'tensor', elementType: 'float32', shape: ['batch', 3] }],
+      outputs: [
+        { name: 'logit', kind: 'tensor', elementType: 'float32', shape: ['batch', 1] },
+        { name: 'probability', kind: 'tensor', elementType: 'float32', shape: ['batch', 1] },
+      ],
+    };
+    const registerStored = (modelName: string, artifact: { uri: string; sha256: string }, signature: unknown = declared) =>
+      registerModelVersion(
+        db.handle.db,
+        { modelName, artifactUri: artifact.uri, artifactSha256: artifact.sha256, trainingSetUri: artifact.uri, metrics: { auc: 0.8 }, signature, runId: `run-${modelName}` },
+        { artifacts: store },
+      );
+
+    it('registers an artifact whose bytes and ONNX signature match what is declared, once', async () => {
+      const artifact = await store.put(onnx);
+      const first = await registerStored('verified', artifact);
+      const again = await registerStored('verified', artifact);
+      expect([first.created, again.created, again.version.version]).toEqual([true, false, 1]);
+    });
+
+    it('refuses a corrupt or missing artifact and writes nothing', async () => {
+      const artifact = await store.put(Uint8Array.from([...onnx, 1]));
+      const file = path.join(dir, 'sha256', artifact.sha256.slice(0, 2), artifact.sha256);
+      const bytes = fs.readFileSync(file);
+      bytes[100] = bytes[100]! ^ 0xff;
+      fs.writeFileSync(file, bytes);
+      const corrupt = registerStored('corrupt', artifact);
+      await expect(corrupt).rejects.toThrow(ValidationError);
+      await expect(corrupt).rejects.toThrow(
+        new RegExp(`^Cannot register corrupt from ${artifact.uri}: Artifact ${artifact.uri} is corrupt: its content hashes to [0-9a-f]{64}\\. Restore it or retrain\\.$`),
+      );
+      const absent = { uri: artifactUri('ab'), sha256: hex('ab') };
+      await expect(registerStored('corrupt', absent)).rejects.toThrow(`Cannot register corrupt from ${absent.uri}: Artifact ${absent.uri} is not in the store at ${dir}.`);
+      await expect(registerStored('corrupt', { uri: artifact.uri, sha256: hex('cd') })).rejects.toThrow(
+        `Cannot register corrupt: the artifact URI ${artifact.uri} names sha256 ${artifact.sha256}, but the declared artifactSha256 is ${hex('cd')}.`,
+      );
+      await expect(listVersions(db.handle.db, 'corrupt')).rejects.toThrow(NotFoundError);
+    });
+
+    it('refuses bytes that are not an ONNX model, and a model that does not match its declared signature', async () => {
+      const text = await store.put(new TextEncoder().encode('definitely not a model'));
+      await expect(registerStored('mismatch', text)).rejects.toThrow(`Cannot register mismatch from ${text.uri}: the artifact is not a readable ONNX model.`);
+      const artifact = await store.put(onnx);
+      await expect(registerStored('mismatch', artifact, { inputs: [{ name: 'distance', type: 'float' }], outputs: ['logit', 'probability'] })).rejects.toThrow(
+        `Cannot register mismatch from ${artifact.uri}: the model does not match its declared signature: declared inputs "distance" are not in the model; model inputs "X" are not declared.`,
+      );
+      await expect(registerStored('mismatch', artifact, { inputs: [{ name: 'X', type: 'string' }], outputs: ['logit'] })).rejects.toThrow(
+        'the model does not match its declared signature: input "X" is declared string but the model has float32; model outputs "probability" are not declared.',
+      );
+      await expect(registerStored('mismatch', artifact, {})).rejects.toThrow('the signature declares no inputs list; the signature declares no outputs list.');
+      await expect(listVersions(db.handle.db, 'mismatch')).rejects.toThrow(NotFoundError);
+    });
   });
 });

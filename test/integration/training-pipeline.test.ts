@@ -7,6 +7,7 @@ import { expect, it } from 'vitest';
 import type { RunPipelineResult } from '../../src/contracts.js';
 import { findPipeline } from '../../src/pipeline/catalog.js';
 import { startRun } from '../../src/pipeline/runs.js';
+import { loadModelCard } from '../../src/registry/model-card.js';
 import { pipelines } from '../../pipelines/index.js';
 import { describeEachDriver } from '../support/databases.js';
 import { useTemporalWorker } from '../support/temporal.js';
@@ -53,6 +54,21 @@ describeEachDriver('train-flight-delay pipeline', (driver) => {
     const chosen = result.outputs.choose as { algorithm: string; metrics: { rocAuc: number } };
     expect(chosen.metrics.rocAuc).toBe(Math.max(...aucs));
     expect(result.outputs.register).toMatchObject({ modelName: 'delay-test', version: 1, created: true, algorithm: chosen.algorithm });
+    // The version carries what its model card needs: validation set, fairness by hub size, behavioural checks, curves.
+    const card = await loadModelCard(harness.database.db, 'delay-test', 1);
+    expect(card.unreadable).toEqual([]);
+    expect(card.metadata.validation?.rows).toBe((result.outputs.choose as { metrics: { rows: number } }).metrics.rows);
+    expect(card.metadata.training).toMatchObject({ label: 'delay > 15 min', to: (result.outputs.choose as { model: { validatedFrom: string } }).model.validatedFrom });
+    expect(card.metadata.features?.map((f) => f.sensitivity)).toEqual(Array(7).fill('public'));
+    const fairness = card.metadata.fairness!;
+    expect(fairness.groups.reduce((n, g) => n + g.size, 0)).toBe(card.metadata.validation!.rows);
+    expect(fairness.groups.map((g) => g.group)).toContain(fairness.referenceGroup);
+    expect(card.metadata.behaviour?.results.map((r) => [r.kind, r.feature])).toEqual([
+      ['directional', 'originDelay7d'],
+      ['invariance', 'distance'],
+    ]);
+    expect(card.metadata.curves?.roc?.fpr.length).toBeGreaterThan(2);
+    expect(card.description).toMatch(/^(logistic-regression|gradient-boosting), chosen over (logistic-regression|gradient-boosting) \(0\.\d{4}\) by held-out ROC AUC 0\.\d{4}\.$/);
     const description = await harness.env.client.workflow.getHandle(result.runId).describe();
     expect(description.typedSearchAttributes.get({ name: 'StewardModel', type: 'KEYWORD' })).toBe('delay-test');
   });

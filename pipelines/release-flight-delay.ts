@@ -1,0 +1,64 @@
+/**
+ * The release path of the flight-delay model: train (the train-flight-delay pipeline, as a child
+ * run) -> validate against release criteria -> a governed sign-off -> promote to `champion`.
+ *
+ * The sign-off policy: one technical reviewer; a compliance reviewer as well when the model uses a
+ * feature tagged `pii`; an ethics reviewer when its largest equal-opportunity gap between origin
+ * hub sizes exceeds 0.1. Whoever started the run may not approve it. The gate waits three days,
+ * reminds a day before, and expires as rejected. Deployment to the scorer (canary and rollback)
+ * takes over from `promote` once the serving issue lands.
+ */
+import { z } from 'zod';
+import { approvalGate, childPipeline, definePipeline, output, param } from '../src/pipeline/definition.js';
+import type { ApprovalPolicy } from '../src/pipeline/spec.js';
+import { promoteModel, validateModel } from './steps.js';
+
+export const releasePolicy: ApprovalPolicy = {
+  roles: { technical: 1 },
+  deadline: '3 days',
+  remindBefore: ['1 day'],
+  escalateTo: ['lead'],
+  separationOfDuties: true,
+  conditions: [
+    { role: 'compliance', when: { piiFeatures: true } },
+    { role: 'ethics', when: { fairnessGapAbove: 0.1 } },
+  ],
+};
+
+export const releaseFlightDelay = definePipeline({
+  name: 'release-flight-delay',
+  description: 'Train the flight-delay model, validate it, wait for a governed sign-off, then promote it to champion',
+  params: z.object({
+    source: z.string().default('vega:flights-3m.parquet'),
+    rows: z.coerce.number().int().positive().default(300_000),
+    modelName: z.string().regex(/^[a-z][a-z0-9-]*$/).default('flight-delay'),
+    minRocAuc: z.coerce.number().min(0).max(1).default(0.55),
+    /** 'review': failed behavioural checks go to the reviewers; 'block': they reject the version. */
+    behaviour: z.enum(['review', 'block']).default('review'),
+  }),
+  steps: [
+    childPipeline('train', 'train-flight-delay', { source: param('source'), rows: param('rows'), modelName: param('modelName') }, { outputs: ['register'] }),
+    validateModel.step('validate', {
+      modelName: output('train', 'register', 'modelName'),
+      version: output('train', 'register', 'version'),
+      minRocAuc: param('minRocAuc'),
+      behaviour: param('behaviour'),
+    }),
+    approvalGate('signoff', {
+      subject: {
+        model: output('validate', 'modelName'),
+        version: output('validate', 'version'),
+        rocAuc: output('validate', 'rocAuc'),
+        failedChecks: output('validate', 'failedChecks'),
+      },
+      policy: releasePolicy,
+    }),
+    promoteModel.step('promote', {
+      modelName: output('validate', 'modelName'),
+      version: output('validate', 'version'),
+      alias: 'champion',
+      approvalId: output('signoff', 'approvalId'),
+      reviewers: output('signoff', 'reviewer'),
+    }),
+  ],
+});

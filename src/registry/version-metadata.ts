@@ -1,0 +1,162 @@
+/**
+ * What a model version carries for its model card beyond the registry's columns: purpose, owner,
+ * the training window, the features with their sensitivity, the validation set the metrics were
+ * measured on, the fairness report, behavioural check results and evaluation curves. Stored in
+ * `model_versions.metadata`; checked when a version is registered, and read back section by
+ * section so one malformed section (written by an older or foreign writer) does not hide the rest.
+ *
+ * @example
+ * await registerModelVersion(db, { ...version, metadata: { purpose: 'Flag flights at risk of delay', owner: 'ops-analytics' } });
+ */
+import { z } from 'zod';
+import { ValidationError } from '../errors.js';
+
+/** The levels of the governance catalog (issue 9): a feature tagged `pii` needs an approved purpose. */
+export const SENSITIVITY_LEVELS = ['public', 'internal', 'confidential', 'pii'] as const;
+
+/** Postgres stores jsonb up to 255 MB; a card's metadata is a summary, not a data dump. */
+export const MAX_METADATA_BYTES = 256 * 1024;
+
+const text = z.string().min(1).max(10_000);
+const count = z.number().int().nonnegative();
+/** JSON has no NaN: rates with an empty denominator are null (see src/ml/fairness.ts). */
+const rate = z.number().nullable();
+const instant = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 date-time');
+
+const featureSchema = z.object({
+  name: text,
+  type: z.string().optional(),
+  description: z.string().optional(),
+  sensitivity: z.enum(SENSITIVITY_LEVELS).optional(),
+  tags: z.array(z.string().min(1).max(100)).max(50).optional(),
+});
+
+const trainingSchema = z.object({
+  /** First and last departure (or event time) of the rows the model learned from. */
+  from: instant,
+  to: instant,
+  rows: count,
+  label: z.string().optional(),
+  /** Where the data came from, e.g. `vega:flights-3m.parquet`. */
+  source: z.string().optional(),
+});
+
+const validationSchema = z.object({
+  description: text,
+  rows: count,
+  positives: count.optional(),
+  from: instant.optional(),
+  to: instant.optional(),
+});
+
+const fairnessSchema = z.object({
+  /** The column rows are grouped by, and how it was derived. */
+  groupColumn: text,
+  groupDescription: text,
+  referenceGroup: text,
+  threshold: z.number().min(0).max(1),
+  groups: z
+    .array(
+      z.object({
+        group: z.string(),
+        size: count,
+        positives: count,
+        predictedPositives: count,
+        selectionRate: z.number(),
+        tpr: rate,
+        fpr: rate,
+        precision: rate,
+        disparateImpactRatio: rate,
+        equalOpportunityDifference: rate,
+      }),
+    )
+    .min(1)
+    .max(200),
+  minDisparateImpactRatio: rate,
+  maxEqualOpportunityGap: rate,
+});
+
+const featureValue = z.union([z.number(), z.string(), z.null()]);
+
+const behaviourSchema = z.object({
+  /** The rows the checks ran on, e.g. "2,000 rows spread evenly over the validation set". */
+  description: text,
+  results: z
+    .array(
+      z.object({
+        name: text,
+        kind: z.enum(['invariance', 'directional']),
+        feature: text,
+        passed: z.boolean(),
+        rowsTested: count,
+        violations: count,
+        samples: z.array(z.object({ row: count, from: featureValue, to: featureValue, before: rate, after: rate })).max(100),
+      }),
+    )
+    .max(100),
+});
+
+const points = z.array(z.number().min(0).max(1)).max(1_000);
+const curvesSchema = z.object({
+  roc: z.object({ fpr: points, tpr: points }).optional(),
+  calibration: z.object({ probPred: points, probTrue: points, counts: z.array(count).max(1_000) }).optional(),
+});
+
+const SECTIONS = {
+  purpose: text,
+  owner: z.string().min(1).max(200),
+  training: trainingSchema,
+  features: z.array(featureSchema).max(10_000),
+  validation: validationSchema,
+  fairness: fairnessSchema,
+  behaviour: behaviourSchema,
+  curves: curvesSchema,
+} as const;
+
+type Sections = typeof SECTIONS;
+export type VersionMetadata = { -readonly [K in keyof Sections]?: z.infer<Sections[K]> };
+export type FeatureMetadata = z.infer<typeof featureSchema>;
+export type FairnessMetadata = z.infer<typeof fairnessSchema>;
+export type BehaviourMetadata = z.infer<typeof behaviourSchema>;
+export type CurvesMetadata = z.infer<typeof curvesSchema>;
+
+// Unknown sections are kept: a newer writer may add one that this reader cannot show yet.
+const metadataSchema = z.looseObject(Object.fromEntries(Object.entries(SECTIONS).map(([k, s]) => [k, s.optional()])) as { [K in keyof Sections]: z.ZodOptional<Sections[K]> });
+
+/** Refuses metadata that is malformed or oversized, naming the field, before anything is written. */
+export function checkVersionMetadata(metadata: unknown): VersionMetadata {
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
+    throw new ValidationError('Model version metadata must be a JSON object of sections (purpose, owner, training, features, ...).');
+  }
+  const bytes = Buffer.byteLength(JSON.stringify(metadata));
+  if (bytes > MAX_METADATA_BYTES) {
+    throw new ValidationError(`Model version metadata is ${bytes} bytes; at most ${MAX_METADATA_BYTES} are kept. Store large reports as artifacts and reference their URIs.`, {
+      bytes,
+    });
+  }
+  const parsed = metadataSchema.safeParse(metadata);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new ValidationError(`Model version metadata is invalid: ${issues.join('; ')}.`, { issues });
+  }
+  return parsed.data as VersionMetadata;
+}
+
+export interface ReadMetadata {
+  metadata: VersionMetadata;
+  /** Sections present but unreadable, with why; the card says so instead of dropping them silently. */
+  unreadable: Array<{ section: string; problem: string }>;
+}
+
+export function readVersionMetadata(raw: unknown): ReadMetadata {
+  const metadata: Record<string, unknown> = {};
+  const unreadable: ReadMetadata['unreadable'] = [];
+  const source = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : {};
+  for (const [section, schema] of Object.entries(SECTIONS)) {
+    if (source[section] === undefined) continue;
+    const parsed = schema.safeParse(source[section]);
+    if (parsed.success) metadata[section] = parsed.data;
+    else unreadable.push({ section, problem: parsed.error.issues.map((i) => `${i.path.join('.') || section}: ${i.message}`).join('; ') });
+  }
+  return { metadata: metadata as VersionMetadata, unreadable };
+}
