@@ -13,6 +13,9 @@ import { userCacheDir } from '../platform/config.js';
 import { ensureTemporalCli } from '../platform/temporal-cli.js';
 import { LocalArtifactStore } from '../registry/artifacts.js';
 import { openDatabase } from '../db/client.js';
+import { listApprovals } from '../governance/approvals.js';
+import { approvalView } from '../governance/decisions.js';
+import { createPrincipal, issueToken, listPrincipals } from '../governance/identity.js';
 import { createApi } from '../api/server.js';
 import { createWorker } from '../platform/worker.js';
 import { connectClient } from '../platform/temporal.js';
@@ -207,9 +210,11 @@ async function demo(ctx: Context, rows: string): Promise<void> {
       if (!json) out(`\n${report.status === 'COMPLETED' ? step.render(report.result as RunPipelineResult) : renderReport(report)}`);
       if (report.status !== 'COMPLETED') break;
     }
+    const release = reports.every((r) => r.status === 'COMPLETED') ? await demoRelease(stack, ctx, rows) : undefined;
     if (json) {
-      printJson({ runs: reports, temporal: t, database: { driver: stack.database.driver, location: stack.database.location }, seconds: (Date.now() - began) / 1000 });
+      printJson({ runs: reports, release, temporal: t, database: { driver: stack.database.driver, location: stack.database.location }, seconds: (Date.now() - began) / 1000 });
     } else {
+      if (release) out(renderRelease(release, config));
       out(`\nWhere to look:`);
       for (const report of reports) {
         if (report.url) out(`  Temporal UI    ${report.url}`);
@@ -219,10 +224,95 @@ async function demo(ctx: Context, rows: string): Promise<void> {
       out(`  Stop Temporal  npx steward server stop   (runs are kept in ${devServerPaths(config.home).dbFile})`);
       out(`\nDone in ${((Date.now() - began) / 1000).toFixed(1)} s.`);
     }
-    if (reports.some((r) => r.status !== 'COMPLETED')) process.exitCode = 1;
+    if (reports.some((r) => r.status !== 'COMPLETED') || release?.status === 'FAILED') process.exitCode = 1;
   } finally {
     await stack.shutdown();
   }
+}
+
+/** Demo reviewers, one per role the release policy can require; each demo run gets fresh tokens. */
+const DEMO_REVIEWERS = { technical: 'demo-technical', compliance: 'demo-compliance', ethics: 'demo-ethics', lead: 'demo-lead' } as const;
+const DEMO_AUTHOR = 'demo-engineer';
+
+interface DemoRelease {
+  runId: string;
+  status: 'WAITING_FOR_APPROVAL' | 'FAILED';
+  approvalId?: string;
+  model?: { name: string; version: number };
+  required?: Record<string, number>;
+  conditions?: Array<{ role: string; because: string }>;
+  /** One reviewer per required role, with a token issued for this demo. */
+  reviewers?: Array<{ role: string; principal: string; token: string }>;
+  failure?: string;
+}
+
+/**
+ * The release path: validate the model just trained and open its governed sign-off. The demo stops
+ * there, printing how to approve: the gate is a human's decision, and it waits durably for it.
+ * A release already waiting for the same version is reused rather than opened again.
+ */
+async function demoRelease(stack: Awaited<ReturnType<typeof startStack>>, ctx: Context, rows: string): Promise<DemoRelease> {
+  const { config, json } = ctx;
+  const db = stack.database.db;
+  const known = new Set((await listPrincipals(db)).map((p) => p.name));
+  for (const [role, name] of [...Object.entries(DEMO_REVIEWERS), ['author', DEMO_AUTHOR] as const]) {
+    if (!known.has(name)) await createPrincipal(db, { name, roles: role === 'author' ? ['engineer'] : [role], displayName: `Demo ${role} reviewer`, actor: 'steward-demo' });
+  }
+  const waiting = (await listApprovals(db)).filter((a) => a.pipeline === 'release-flight-delay');
+  let runId: string;
+  const reuse = waiting[0];
+  if (reuse) {
+    runId = reuse.workflowId;
+    if (!json) out(`\nRun ${runId} is already waiting for sign-off (${reuse.id}); not opening another.`);
+  } else {
+    runId = (await startRun(stack.client, config.taskQueue, findPipeline(pipelines, 'release-flight-delay'), { rows }, { startedBy: DEMO_AUTHOR })).runId;
+    if (!json) out(`\nRun ${runId}: validate the model (ROC AUC, behavioural checks), then wait for a governed sign-off`);
+  }
+  for (let i = 0; ; i++) {
+    const approval = (await listApprovals(db)).find((a) => a.workflowId === runId);
+    if (approval) {
+      const view = await approvalView(db, stack.client, approval.id);
+      const reviewers = [];
+      for (const role of Object.keys(approval.required)) {
+        const principal = DEMO_REVIEWERS[role as keyof typeof DEMO_REVIEWERS];
+        if (principal) reviewers.push({ role, principal, token: (await issueToken(db, { principal, label: 'steward demo', actor: 'steward-demo' })).token });
+      }
+      return {
+        runId,
+        status: 'WAITING_FOR_APPROVAL',
+        approvalId: approval.id,
+        model: approval.modelName ? { name: approval.modelName, version: approval.modelVersion! } : undefined,
+        required: approval.required,
+        conditions: view.live?.conditions?.map(({ role, because }) => ({ role, because })) ?? [],
+        reviewers,
+      };
+    }
+    const report = await getRunReport(stack.client, runId);
+    if (report.status !== 'RUNNING') return { runId, status: 'FAILED', failure: report.failure ?? report.status };
+    if (i % 20 === 0 && i > 0 && !json) out(`  ...still ${report.state?.steps.find((s) => s.status === 'running')?.name ?? 'starting'}`);
+    await sleep(500);
+  }
+}
+
+function renderRelease(release: DemoRelease, config: Context['config']): string {
+  if (release.status === 'FAILED') return `\nRelease run ${release.runId} stopped before sign-off: ${release.failure}`;
+  const lines = [
+    `\nWaiting for sign-off: approval ${release.approvalId} on ${release.model ? `${release.model.name} v${release.model.version}` : release.runId}`,
+    `  requires ${Object.entries(release.required!).map(([r, n]) => `${n} ${r}`).join(', ')}${release.conditions!.map((c) => `; ${c.role} because ${c.because}`).join('')}`,
+    `  The run waits up to 3 days, through worker and server restarts. To decide, keep the stack up:`,
+    `    npx steward dev`,
+    `  then, in another terminal, as the demo reviewer${release.reviewers!.length > 1 ? 's' : ''}:`,
+  ];
+  for (const r of release.reviewers!) {
+    lines.push(`    export STEWARD_TOKEN=${r.token}   # ${r.principal} (${r.role})`);
+    lines.push(`    npx steward approvals approve ${release.approvalId} --role ${r.role} --comment "metrics and card reviewed"`);
+  }
+  lines.push(
+    `  or open http://${config.api.host}:${config.api.port}/reviews/${release.approvalId} and sign in with the token,`,
+    `  or use the plain Temporal CLI: npx steward approvals code ${release.approvalId} --role technical   (prints the signal command)`,
+    `  Afterwards: npx steward status ${release.runId}   and   npx steward audit show --approval ${release.approvalId}`,
+  );
+  return lines.join('\n');
 }
 
 function renderTraining(result: RunPipelineResult): string {
@@ -272,7 +362,10 @@ async function dev(ctx: Context, withApi: boolean): Promise<void> {
     out(`  Temporal     ${t.address} (${t.origin})${t.uiUrl ? `  UI: ${t.uiUrl}` : ''}`);
     out(`  Database     ${stack.database.driver} at ${stack.database.location}`);
     out(`  Worker       polling "${ctx.config.taskQueue}"`);
-    if (stack.api) out(`  HTTP API     ${stack.api.url}  (GET /health, GET /api/pipelines, POST /api/runs)`);
+    if (stack.api) {
+      out(`  HTTP API     ${stack.api.url}  (GET /health, GET /api/pipelines, POST /api/runs, /api/approvals)`);
+      out(`  Reviews      ${stack.api.url}/reviews  (sign in with an API token)`);
+    }
     out('Ctrl-C stops the worker and API; the Temporal dev server keeps running (`steward server stop`).');
   }
   // The SDK's runtime turns SIGINT/SIGTERM into a graceful worker shutdown; then the rest closes.

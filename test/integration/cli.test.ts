@@ -1,7 +1,8 @@
 /**
  * The `steward` command as a new user meets it: the demo brings up the embedded stack (a detached
  * Temporal dev server persisted under STEWARD_HOME), runs twice, survives a server restart, and
- * `steward dev` serves the API and stops cleanly on SIGTERM.
+ * `steward dev` serves the API (a reviewer approves the demo's release there from the CLI) and
+ * stops cleanly on SIGTERM.
  */
 import fs from 'node:fs';
 import net from 'node:net';
@@ -17,6 +18,7 @@ describe('steward CLI on the embedded stack', () => {
   let blocker: net.Server;
   let preferredPort: number;
   let runId: string;
+  let release: { runId: string; approvalId: string; required: Record<string, number>; reviewers: Array<{ role: string; principal: string; token: string }> };
 
   beforeAll(async () => {
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'steward-cli-'));
@@ -54,6 +56,9 @@ describe('steward CLI on the embedded stack', () => {
     expect(output).toMatch(/✓ trainBoosted\s+completed .*\[after trainingSet\]/);
     expect(output).toMatch(/Registered flight-delay v1 \((logistic-regression|gradient-boosting)\): artifact:\/\/sha256\//);
     runId = /Run status\s+npx steward status (flight-delay-summary-\S+)/.exec(output)![1]!;
+    // The release path stops at its governed sign-off and says how to decide.
+    expect(output).toMatch(/Waiting for sign-off: approval apr-[0-9a-f]{12} on flight-delay v1/);
+    expect(output).toMatch(/npx steward approvals approve apr-[0-9a-f]{12} --role technical/);
   });
 
   it('runs the demo again on the same stack, reusing the server and every cached step of both pipelines', async () => {
@@ -63,6 +68,11 @@ describe('steward CLI on the embedded stack', () => {
     expect(demo.temporal.origin).toBe('reused');
     expect(demo.runs.map((r: { status: string }) => r.status)).toEqual(['COMPLETED', 'COMPLETED']);
     for (const run of demo.runs) expect(run.state.steps.every((s: { cached: boolean }) => s.cached)).toBe(true);
+    // The release already waiting for sign-off is reused, not opened twice.
+    release = demo.release;
+    expect(release).toMatchObject({ status: 'WAITING_FOR_APPROVAL', model: { name: 'flight-delay', version: 1 } });
+    expect(release.required.technical).toBe(1);
+    expect(release.reviewers.map((r) => r.role).sort()).toEqual(Object.keys(release.required).sort());
   });
 
   it('shows a finished run with its steps, with no worker running', async () => {
@@ -121,6 +131,19 @@ describe('steward CLI on the embedded stack', () => {
       const viaCli = await runSteward(['run', 'flight-delay-summary', '--param', 'rows=1000', '--wait'], env);
       expect(viaCli.code, viaCli.output).toBe(0);
       expect(viaCli.output).toMatch(/COMPLETED/);
+
+      // Each demo reviewer approves from the CLI, which finds the API `steward dev` started.
+      for (const reviewer of release.reviewers) {
+        const decided = await runSteward(['approvals', 'approve', release.approvalId, '--role', reviewer.role, '--comment', 'reviewed in the CLI test'], { ...env, STEWARD_TOKEN: reviewer.token });
+        expect(decided.code, decided.output).toBe(0);
+        expect(decided.output).toMatch(/^Accepted: 1 of 1 /m);
+      }
+      let status = '';
+      for (let i = 0; i < 100 && !status.includes('COMPLETED'); i++) {
+        await new Promise((r) => setTimeout(r, 300));
+        status = (await runSteward(['status', release.runId], env)).output;
+      }
+      expect(status).toMatch(/✓ promote\s+completed .*alias=champion changed=true/);
     } finally {
       dev.child.kill('SIGTERM');
     }
