@@ -14,11 +14,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { z } from 'zod';
 import { createActivities } from '../activities/index.js';
-import { allSearchAttributes, type RunPipelineResult } from '../src/contracts.js';
+import type { RunPipelineResult } from '../src/contracts.js';
 import { openDatabase } from '../src/db/client.js';
 import { listApprovals } from '../src/governance/approvals.js';
 import { submitDecision } from '../src/governance/decisions.js';
@@ -26,11 +25,10 @@ import { createPrincipal } from '../src/governance/identity.js';
 import { findPipeline } from '../src/pipeline/catalog.js';
 import { approvalGate, definePipeline, defineStep, output } from '../src/pipeline/definition.js';
 import { startRun } from '../src/pipeline/runs.js';
-import { userCacheDir } from '../src/platform/config.js';
 import { createLogger } from '../src/platform/logger.js';
-import { ensureTemporalCli } from '../src/platform/temporal-cli.js';
-import { installRuntime, workflowBundleFor } from '../src/platform/worker.js';
+import { workflowBundleFor } from '../src/platform/worker.js';
 import { LocalArtifactStore } from '../src/registry/artifacts.js';
+import { startLocalTemporal } from './support/local-temporal.js';
 
 const GATES = Number(process.env.BENCH_GATES ?? 100);
 const echo = defineStep({ uses: 'echo', outputs: ['value'] });
@@ -57,11 +55,7 @@ const benchPipelines = [
 ];
 
 const logger = createLogger('warn');
-installRuntime('warn');
-const cli = await ensureTemporalCli({ home: path.resolve('.steward'), userCache: userCacheDir(), logger });
-const env = await TestWorkflowEnvironment.createLocal({
-  server: { executable: { type: 'existing-path', path: cli }, searchAttributes: allSearchAttributes, ip: '127.0.0.1', log: { format: 'pretty', level: 'error' } },
-});
+const env = await startLocalTemporal(logger);
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'steward-bench-approvals-'));
 const database = await openDatabase({ url: process.env.DATABASE_URL, pgliteDir: path.join(scratch, 'pglite') });
 const db = database.db;

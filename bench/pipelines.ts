@@ -12,13 +12,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fs from 'node:fs';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { z } from 'zod';
 import { createActivities } from '../activities/index.js';
-import { allSearchAttributes, type RunPipelineResult } from '../src/contracts.js';
+import type { RunPipelineResult } from '../src/contracts.js';
 import { vegaDataset } from '../src/datasets/vega.js';
 import { openDatabase } from '../src/db/client.js';
 import { trainLogisticRegression } from '../src/ml/linear.js';
@@ -26,11 +25,9 @@ import { findPipeline } from '../src/pipeline/catalog.js';
 import { definePipeline, defineStep, fanOut, item, output } from '../src/pipeline/definition.js';
 import { startRun } from '../src/pipeline/runs.js';
 import type { StepImplementations } from '../src/pipeline/step-runtime.js';
-import { userCacheDir } from '../src/platform/config.js';
 import { createLogger } from '../src/platform/logger.js';
-import { ensureTemporalCli } from '../src/platform/temporal-cli.js';
-import { installRuntime } from '../src/platform/worker.js';
 import { LocalArtifactStore } from '../src/registry/artifacts.js';
+import { startLocalTemporal } from './support/local-temporal.js';
 
 const STEPS = 20;
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
@@ -94,11 +91,7 @@ async function timeRuns(label: string, start: () => Promise<unknown>): Promise<{
 }
 
 const logger = createLogger('warn');
-installRuntime('warn');
-const cli = await ensureTemporalCli({ home: path.resolve('.steward'), userCache: userCacheDir(), logger });
-const env = await TestWorkflowEnvironment.createLocal({
-  server: { executable: { type: 'existing-path', path: cli }, searchAttributes: allSearchAttributes, ip: '127.0.0.1', log: { format: 'pretty', level: 'error' } },
-});
+const env = await startLocalTemporal(logger);
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'steward-bench-'));
 const database = await openDatabase({ url: undefined, pgliteDir: path.join(scratch, 'pglite') });
 console.log(`Loading routes of 500,000 flights from flights-3m.parquet...`);

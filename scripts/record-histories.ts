@@ -11,19 +11,16 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import proto from '@temporalio/proto';
 import { pipelines } from '../pipelines/index.js';
-import { allSearchAttributes } from '../src/contracts.js';
 import { openDatabase } from '../src/db/client.js';
 import { findPipeline } from '../src/pipeline/catalog.js';
 import { startRun } from '../src/pipeline/runs.js';
-import { userCacheDir } from '../src/platform/config.js';
 import { createLogger } from '../src/platform/logger.js';
-import { ensureTemporalCli } from '../src/platform/temporal-cli.js';
-import { createWorker, installRuntime } from '../src/platform/worker.js';
+import { createWorker } from '../src/platform/worker.js';
 import { LocalArtifactStore } from '../src/registry/artifacts.js';
 import { createTestSteps, testPipelines } from '../test/support/test-pipelines.js';
+import { startLocalTemporal } from '../bench/support/local-temporal.js';
 
 const generation = process.argv[2];
 if (!generation || !/^v\d+-[a-z0-9-]+$/.test(generation)) {
@@ -33,11 +30,7 @@ if (!generation || !/^v\d+-[a-z0-9-]+$/.test(generation)) {
 const out = path.resolve('test/fixtures/histories', generation);
 fs.mkdirSync(out, { recursive: true });
 const logger = createLogger('info');
-installRuntime('warn');
-const cli = await ensureTemporalCli({ home: path.resolve('.steward'), userCache: userCacheDir(), logger });
-const env = await TestWorkflowEnvironment.createLocal({
-  server: { executable: { type: 'existing-path', path: cli }, searchAttributes: allSearchAttributes, ip: '127.0.0.1', log: { format: 'pretty', level: 'error' } },
-});
+const env = await startLocalTemporal(logger);
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'steward-record-'));
 const database = await openDatabase({ url: undefined, pgliteDir: path.join(scratch, 'pglite') });
 const catalog = [...pipelines, ...testPipelines];
