@@ -72,7 +72,7 @@ export function factsFromMetadata(metadata: Record<string, unknown>): { piiFeatu
     .filter((f): f is Record<string, unknown> => !!f && (f.sensitivity === 'pii' || strings(f.tags).includes('pii')))
     .map((f) => String(f.name));
   const fairness = asRecord(metadata.fairness);
-  const gaps = [fairness?.maxGap, fairness?.gap, fairness?.largestGap].filter((g): g is number => typeof g === 'number' && Number.isFinite(g));
+  const gaps = [fairness?.maxEqualOpportunityGap, fairness?.maxGap].filter((g): g is number => typeof g === 'number' && Number.isFinite(g));
   return { piiFeatures, ...(gaps.length ? { fairnessGap: Math.max(...gaps) } : {}) };
 }
 
