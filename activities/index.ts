@@ -9,6 +9,7 @@ import type { StepImplementations } from '../src/pipeline/step-runtime.js';
 import type { ArtifactStore } from '../src/registry/artifacts.js';
 import { createApprovalActivities } from './approvals.js';
 import { withFailureMapping } from './failures.js';
+import { createFeatureStepImplementations } from './features.js';
 import { createReleaseSteps } from './release-steps.js';
 import { createPipelineActivities } from './pipeline.js';
 import { createStepImplementations } from './steps.js';
@@ -33,7 +34,7 @@ export function createActivities(deps: ActivityDependencies) {
       }
     },
   };
-  const steps = { ...createStepImplementations(deps.db, deps.artifacts, writeOptions), ...createReleaseSteps(deps.db), ...deps.extraSteps };
+  const steps = { ...createStepImplementations(deps.db, deps.artifacts, writeOptions), ...createReleaseSteps(deps.db), ...createFeatureStepImplementations(deps.db, deps.artifacts), ...deps.extraSteps };
   return withFailureMapping({
     ...createPipelineActivities(deps.db, deps.pipelines, steps),
     ...createApprovalActivities(deps.db),

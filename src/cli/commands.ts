@@ -20,7 +20,9 @@ import { createApi } from '../api/server.js';
 import { createWorker } from '../platform/worker.js';
 import { connectClient } from '../platform/temporal.js';
 import { out, printJson, withClient, type CommandContext } from './context.js';
+import { registerFeatureCommands } from './feature-commands.js';
 import { registerGovernanceCommands } from './governance-commands.js';
+import { registerServingCommands } from './serving-commands.js';
 import { registerModelCommands } from './registry-commands.js';
 import { registerScheduleCommands } from './schedule-commands.js';
 import { registerTrackingCommands } from './tracking-commands.js';
@@ -91,6 +93,8 @@ export function registerCommands(program: Command, context: () => Context): void
   registerModelCommands(program, context);
   registerTrackingCommands(program, context);
   registerGovernanceCommands(program, context);
+  registerFeatureCommands(program, context);
+  registerServingCommands(program, context);
 
   const server = program.command('server').description('Manage the embedded Temporal dev server.');
   server
