@@ -38,7 +38,8 @@ export interface OnlineFeatureRow {
   entity: EntityKey;
   /** By output name (`view__feature`). */
   values: Record<string, FeatureValue>;
-  statuses: Record<string, FeatureStatus>;
+  /** By output name; shared (and frozen) between rows with the same statuses. */
+  statuses: Readonly<Record<string, FeatureStatus>>;
 }
 
 export interface OnlineFeatures {
@@ -71,6 +72,8 @@ interface ServicePlan {
   outputs: Array<{ view: number; features: string[]; names: string[] }>;
   onDemand: Array<{ view: OnDemandFeatureView; features: string[]; names: string[]; inputs: Array<{ arg: string; view: number; feature: string }> }>;
   names: string[];
+  /** Rows whose views have the same statuses share one frozen statuses object (at most 3^views of them). */
+  statuses: Map<string, Readonly<Record<string, FeatureStatus>>>;
 }
 
 export class OnlineStore {
@@ -119,35 +122,26 @@ export class OnlineStore {
     const rows: OnlineFeatureRow[] = new Array(entityKeys.length);
     for (let r = 0; r < entityKeys.length; r++) {
       const values: Record<string, FeatureValue> = {};
-      const statuses: Record<string, FeatureStatus> = {};
+      let signature = '';
       for (let v = 0; v < plan.views.length; v++) {
         const row = caches[v]!.get(keys[r]![v]!) ?? null;
         const ttl = plan.views[v]!.ttlMs;
         found[v] = row;
         status[v] = row === null ? 'missing' : ttl !== undefined && row.eventMs <= now - ttl ? 'expired' : 'present';
+        signature += status[v]![0];
       }
       for (const { view, features, names } of plan.outputs) {
         const row = status[view] === 'present' ? found[view]! : null;
-        for (let f = 0; f < features.length; f++) {
-          values[names[f]!] = row === null ? null : (row.values[features[f]!] ?? null);
-          statuses[names[f]!] = status[view]!;
-        }
+        for (let f = 0; f < features.length; f++) values[names[f]!] = row === null ? null : (row.values[features[f]!] ?? null);
       }
       for (const { view, features, names, inputs } of plan.onDemand) {
         const args: Record<string, FeatureValue> = {};
-        let combined: FeatureStatus = 'present';
-        for (const input of inputs) {
-          const s = status[input.view]!;
-          args[input.arg] = s === 'present' ? (found[input.view]!.values[input.feature] ?? null) : null;
-          if (s === 'missing') combined = 'missing';
-          else if (s === 'expired' && combined === 'present') combined = 'expired';
-        }
+        for (const input of inputs) args[input.arg] = status[input.view] === 'present' ? (found[input.view]!.values[input.feature] ?? null) : null;
         const result = applyTransform(view, args);
-        for (let f = 0; f < features.length; f++) {
-          values[names[f]!] = result[features[f]!]!;
-          statuses[names[f]!] = combined;
-        }
+        for (let f = 0; f < features.length; f++) values[names[f]!] = result[features[f]!]!;
       }
+      let statuses = plan.statuses.get(signature);
+      if (!statuses) plan.statuses.set(signature, (statuses = Object.freeze(statusesOf(plan, status))));
       rows[r] = { entity: entityKeys[r]!, values, statuses };
     }
     return { service: plan.service.name, version: plan.service.version, features: plan.names, rows };
@@ -181,6 +175,7 @@ export class OnlineStore {
             return { view, inputs, ...named(view.name, p.features) };
           }),
           names: resolved.projections.flatMap((p) => p.features.map((f) => outputName(p.view.name, f))),
+          statuses: new Map(),
         };
       })();
       plan.catch(() => this.plans.delete(resolved.name));
@@ -249,6 +244,18 @@ export class OnlineStore {
       }
     })();
   }
+}
+
+/** Each output's status: its view's, or for an on-demand output the worst of its inputs' views (missing, then expired). */
+function statusesOf(plan: ServicePlan, status: readonly FeatureStatus[]): Record<string, FeatureStatus> {
+  const statuses: Record<string, FeatureStatus> = {};
+  for (const { view, names } of plan.outputs) for (const name of names) statuses[name] = status[view]!;
+  for (const { names, inputs } of plan.onDemand) {
+    const of = inputs.map((i) => status[i.view]!);
+    const combined: FeatureStatus = of.includes('missing') ? 'missing' : of.includes('expired') ? 'expired' : 'present';
+    for (const name of names) statuses[name] = combined;
+  }
+  return statuses;
 }
 
 /** The online key of an entity for a view: its join key values as a JSON array, after checking their types. */
