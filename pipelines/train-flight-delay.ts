@@ -1,12 +1,14 @@
 import { z } from 'zod';
 import { definePipeline, output, param } from '../src/pipeline/definition.js';
-import { buildTrainingSet, checkFlightQuality, chooseModel, evaluateModel, ingestFlights, registerModel, trainModel } from './steps.js';
+import { checkFlightQuality, chooseModel, evaluateModel, ingestFlights, registerModel, trainModel } from './steps.js';
+import { buildTrainingSetFromStore } from './features/steps.js';
 
 /**
  * Train a flight-delay classifier on real 2001 flights: load, check data quality, build a
- * point-in-time training set, train a logistic regression and gradient-boosted trees in parallel
- * (each exported to ONNX and verified), evaluate both ONNX models on the most recent flights,
- * choose the better one and register it.
+ * point-in-time training set from the feature store (the flight_delay feature service: origin and
+ * route delay windows, each flight seeing only feature rows stamped before it departed), train a
+ * logistic regression and gradient-boosted trees in parallel (each exported to ONNX and verified),
+ * evaluate both ONNX models on the most recent flights, choose the better one and register it.
  */
 export const trainFlightDelay = definePipeline({
   name: 'train-flight-delay',
@@ -27,7 +29,7 @@ export const trainFlightDelay = definePipeline({
   steps: [
     ingestFlights.step('load', { source: param('source'), rows: param('rows') }),
     checkFlightQuality.step('quality', { ingestionId: output('load', 'ingestionId'), minRows: param('minRows') }),
-    buildTrainingSet.step(
+    buildTrainingSetFromStore.step(
       'trainingSet',
       { ingestionId: output('load', 'ingestionId'), delayThresholdMinutes: param('delayThresholdMinutes') },
       { after: ['quality'] },

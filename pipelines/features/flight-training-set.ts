@@ -96,7 +96,8 @@ export async function buildFlightTrainingSetFromStore(
     positives: labels.reduce((a, b) => a + b, 0),
     from: new Date(departedAt[0]!).toISOString(),
     to: new Date(departedAt[n - 1]!).toISOString(),
-    features: [...NUMERIC_FEATURES, ...CATEGORICAL_FEATURES, ...storeColumns],
+    // What the models consume; the other feature-service columns travel in the set for analysis.
+    features: [...NUMERIC_FEATURES, ...CATEGORICAL_FEATURES],
     label: `delay > ${options.delayThresholdMinutes} min`,
     featureService: flightDelayService.name,
     featureServiceVersion: flightDelayService.version,

@@ -34,7 +34,8 @@ describeEachDriver('train-flight-delay pipeline', (driver) => {
       ['register', 'completed'],
     ]);
     expect(result.outputs.quality).toMatchObject({ passed: true, rows: 20_000 });
-    expect(result.outputs.trainingSet).toMatchObject({ rows: 20_000, uri: expect.stringMatching(/^artifact:\/\/sha256\/[0-9a-f]{64}$/) });
+    // Built through the feature store: the flight_delay service, joined point in time.
+    expect(result.outputs.trainingSet).toMatchObject({ rows: 20_000, featureService: 'flight_delay', uri: expect.stringMatching(/^artifact:\/\/sha256\/[0-9a-f]{64}$/) });
     const aucs: number[] = [];
     for (const [train, evaluate, algorithm] of [
       ['trainLogistic', 'evaluateLogistic', 'logistic-regression'],
