@@ -5,6 +5,7 @@ import type { StewardConfig } from '../platform/config.js';
 import { locateTemporal } from '../platform/dev-server.js';
 import type { Logger } from '../platform/logger.js';
 import { connectClient } from '../platform/temporal.js';
+import { configuredTracing } from '../platform/tracing-config.js';
 
 export interface CommandContext {
   config: StewardConfig;
@@ -18,11 +19,14 @@ export const printJson = (value: unknown) => out(JSON.stringify(value, null, 2))
 /** Runs `fn` with a client of the Temporal the config points at, without starting anything. */
 export async function withClient<T>(config: StewardConfig, fn: (client: Client, uiUrl: string | undefined) => Promise<T>): Promise<T> {
   const temporal = await locateTemporal(config);
-  const client = await connectClient(temporal.address, temporal.namespace);
+  // With tracing configured, a run started here opens the trace its workflow and steps continue.
+  const tracing = await configuredTracing(config);
+  const client = await connectClient(temporal.address, temporal.namespace, tracing?.clientInterceptors());
   try {
     return await fn(client, temporal.uiUrl);
   } finally {
     await client.connection.close();
+    await tracing?.shutdown();
   }
 }
 

@@ -19,9 +19,15 @@ export const envKeys = {
   apiHost: 'STEWARD_API_HOST',
   apiUrl: 'STEWARD_API_URL',
   token: 'STEWARD_TOKEN',
+  scorerPort: 'STEWARD_SCORER_PORT',
+  scorerUrl: 'STEWARD_SCORER_URL',
   taskQueue: 'STEWARD_TASK_QUEUE',
   logLevel: 'STEWARD_LOG_LEVEL',
   crashAfterCommit: 'STEWARD_FAULT_CRASH_AFTER_COMMIT',
+  openLineageUrl: 'OPENLINEAGE_URL',
+  otlpEndpoint: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+  otlpTracesEndpoint: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+  otelServiceName: 'OTEL_SERVICE_NAME',
 } as const;
 
 export const envHelp: Record<keyof typeof envKeys, string> = {
@@ -36,9 +42,15 @@ export const envHelp: Record<keyof typeof envKeys, string> = {
   apiHost: "interface Steward's HTTP API binds to (default: 127.0.0.1)",
   apiUrl: "where reviewer commands reach Steward's HTTP API (default: the running `steward dev`, else http://STEWARD_API_HOST:STEWARD_API_PORT)",
   token: 'your API token, for reviewer commands (`steward tokens create <principal>` issues one)',
+  scorerPort: 'port of the scorer `steward dev` hosts (default: 8000)',
+  scorerUrl: 'the scorer deployments drive (default: the one `steward dev` hosts)',
   taskQueue: 'Temporal task queue the worker polls (default: steward)',
   logLevel: 'debug | info | warn | error (default: info)',
   crashAfterCommit: 'test only: SIGKILL the worker right after the named step commits its write',
+  otlpEndpoint: 'an OTLP/HTTP collector (e.g. http://localhost:4318): traces workflows and activities (off when unset)',
+  otlpTracesEndpoint: 'the OTLP traces URL itself, when it is not <OTEL_EXPORTER_OTLP_ENDPOINT>/v1/traces',
+  otelServiceName: 'service.name on the spans (default: steward)',
+  openLineageUrl: 'an OpenLineage endpoint (e.g. Marquez at http://localhost:5000) that step lineage events are also POSTed to',
 };
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -56,11 +68,17 @@ export interface StewardConfig {
   };
   database: { url: string | undefined; pgliteDir: string };
   api: { host: string; port: number; url: string | undefined };
+  /** The scorer: the port `steward dev` serves it on, or the URL of one running elsewhere. */
+  scorer: { port: number; url: string | undefined };
   /** The caller's API token (reviewer commands), never logged. */
   token: string | undefined;
   taskQueue: string;
   logLevel: LogLevel;
   faults: { crashAfterCommit: string | undefined };
+  /** Step lineage is always stored; with a URL it is also POSTed there (OpenLineage HTTP transport). */
+  lineage: { url: string | undefined };
+  /** OpenTelemetry tracing (src/platform/tracing.ts): off unless an endpoint is set. */
+  tracing: { endpoint: string | undefined; tracesEndpoint: string | undefined; serviceName: string | undefined };
 }
 
 function port(env: NodeJS.ProcessEnv, key: string, fallback: number): number {
@@ -94,10 +112,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     },
     database: { url: nonEmpty(env[envKeys.databaseUrl]), pgliteDir: path.join(home, 'pglite') },
     api: { host: nonEmpty(env[envKeys.apiHost]) ?? '127.0.0.1', port: port(env, envKeys.apiPort, 8080), url: nonEmpty(env[envKeys.apiUrl]) },
+    scorer: { port: port(env, envKeys.scorerPort, 8000), url: nonEmpty(env[envKeys.scorerUrl]) },
     token: nonEmpty(env[envKeys.token]),
     taskQueue: nonEmpty(env[envKeys.taskQueue]) ?? 'steward',
     logLevel,
     faults: { crashAfterCommit: nonEmpty(env[envKeys.crashAfterCommit]) },
+    lineage: { url: nonEmpty(env[envKeys.openLineageUrl]) },
+    tracing: {
+      endpoint: nonEmpty(env[envKeys.otlpEndpoint]),
+      tracesEndpoint: nonEmpty(env[envKeys.otlpTracesEndpoint]),
+      serviceName: nonEmpty(env[envKeys.otelServiceName]),
+    },
   };
 }
 

@@ -1,13 +1,14 @@
 /**
  * Connections to Temporal, and the one-time registration of Steward's search attributes.
  */
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type WorkflowClientInterceptor } from '@temporalio/client';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes.js';
 import { allSearchAttributes } from '../contracts.js';
 
-export async function connectClient(address: string, namespace: string): Promise<Client> {
+/** `workflowInterceptors`: e.g. the tracing interceptors (src/platform/tracing.ts), so a started run continues the caller's trace. */
+export async function connectClient(address: string, namespace: string, workflowInterceptors: WorkflowClientInterceptor[] = []): Promise<Client> {
   const connection = await Connection.connect({ address, connectTimeout: 5_000 });
-  return new Client({ connection, namespace });
+  return new Client({ connection, namespace, interceptors: { workflow: workflowInterceptors } });
 }
 
 /** Adds Steward's search attributes to the namespace if they are missing (idempotent). */

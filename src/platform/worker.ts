@@ -12,6 +12,8 @@ import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode, t
 import { createActivities, type ActivityDependencies } from '../../activities/index.js';
 import type { LogLevel } from './config.js';
 import type { Logger } from './logger.js';
+import type { Tracing } from './tracing.js';
+import { workflowTracingModules } from './tracing-config.js';
 
 export const workflowsPath = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
 const workflowsDir = path.dirname(workflowsPath);
@@ -29,6 +31,8 @@ export interface WorkerOptions {
   shutdownGraceTime?: string;
   /** Steward's log level; the SDK's own INFO chatter shows only at debug. */
   logLevel?: LogLevel;
+  /** OpenTelemetry tracing of workflows and activities (src/platform/tracing.ts); off when undefined. */
+  tracing?: Tracing;
 }
 
 let runtimeInstalled = false;
@@ -47,8 +51,9 @@ export function installRuntime(level: LogLevel): void {
 export async function createWorker(options: WorkerOptions): Promise<Worker> {
   installRuntime(options.logLevel ?? 'info');
   const connection = await NativeConnection.connect({ address: options.address });
-  const workflowBundle = await workflowBundleFor(options.cacheDir, options.logger);
+  const workflowBundle = await workflowBundleFor(options.cacheDir, options.logger, options.tracing ? workflowTracingModules : []);
   return Worker.create({
+    ...options.tracing?.workerOptions(),
     connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
@@ -62,14 +67,14 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
  * Bundling the workflows with webpack takes seconds; the result depends only on the workflow
  * sources (and the contracts they import) and the SDK version, so it is cached by their hash.
  */
-export async function workflowBundleFor(cacheDir: string | undefined, logger: Logger): Promise<WorkflowBundleWithSourceMap> {
-  const key = cacheDir ? bundleKey() : undefined;
+export async function workflowBundleFor(cacheDir: string | undefined, logger: Logger, interceptorModules: string[] = []): Promise<WorkflowBundleWithSourceMap> {
+  const key = cacheDir ? `${bundleKey()}${interceptorModules.length ? '-traced' : ''}` : undefined;
   const file = cacheDir && key ? path.join(cacheDir, `workflows-${key}.json`) : undefined;
   if (file && fs.existsSync(file)) {
     return JSON.parse(fs.readFileSync(file, 'utf8')) as WorkflowBundleWithSourceMap;
   }
   logger.debug('Bundling workflows...');
-  const bundle = await bundleWorkflowCode({ workflowsPath, logger: quietWebpackLogger(logger) });
+  const bundle = await bundleWorkflowCode({ workflowsPath, workflowInterceptorModules: interceptorModules, logger: quietWebpackLogger(logger) });
   if (file) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(`${file}.tmp`, JSON.stringify(bundle));
