@@ -29,6 +29,8 @@ import { createTestSteps, testPipelines, type StepLog } from '../support/test-pi
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = fs.existsSync(CHROMIUM);
+// Locally a missing browser skips with a warning; CI installs it (.ci/run), so there it must exist.
+if (!haveChromium && process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing: .ci/run installs it (apt-get install chromium).`);
 if (!haveChromium) console.warn(`reviewer-page.test.ts skipped: ${CHROMIUM} is missing (apt-get install chromium).`);
 
 const echo = defineStep({ uses: 'echo', outputs: ['value'], startToCloseTimeout: '30 seconds' });
