@@ -395,6 +395,44 @@ export type PredictionLogRow = typeof predictionLog.$inferSelect;
 export type NewPredictionLogRow = typeof predictionLog.$inferInsert;
 export type GroundTruthRow = typeof predictionGroundTruth.$inferSelect;
 
+/**
+ * Deployments of a model version to the scorer (workflows/deployment.ts), one row per deployment,
+ * updated as it moves: the plan (strategy, traffic steps, thresholds), the routing it set last
+ * (a restarted scorer re-applies a running deployment's routing), each analysis with its numbers,
+ * and the outcome with the rollback reason. Every change is also in the audit trail.
+ */
+export const deployments = pgTable(
+  'deployments',
+  {
+    id: text('id').primaryKey(),
+    modelName: text('model_name').notNull(),
+    candidateVersion: integer('candidate_version').notNull(),
+    /** The version serving before; null for a model's first deployment. */
+    stableVersion: integer('stable_version'),
+    strategy: text('strategy', { enum: ['canary', 'blue-green', 'shadow', 'ab'] }).notNull(),
+    /** The alias success moves to the candidate (`production`). */
+    alias: text('alias').notNull(),
+    /** The plan: traffic steps, thresholds, analysis windows, whether success promotes. */
+    plan: jsonb('plan').$type<Record<string, unknown>>().notNull(),
+    status: text('status', { enum: ['running', 'promoted', 'completed', 'rolled_back', 'failed'] }).notNull(),
+    /** Index of the step in progress (0-based); equals the number of steps once every step passed. */
+    currentStep: integer('current_step').notNull().default(0),
+    /** The routing policy this deployment set last. */
+    routing: jsonb('routing').$type<Record<string, unknown>>(),
+    analyses: jsonb('analyses').$type<Record<string, unknown>[]>().notNull().default([]),
+    outcome: text('outcome'),
+    rollbackReason: text('rollback_reason'),
+    startedBy: text('started_by').notNull(),
+    workflowId: text('workflow_id').notNull(),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (t) => [index('deployments_model_idx').on(t.modelName, t.startedAt)],
+);
+
+export type DeploymentRow = typeof deployments.$inferSelect;
+
 // ---------------------------------------------------------------------------------------------
 // Feature store: the registry of definitions, offline ingestions, the online store, materialization
 // runs and the statistics they compute. Each feature view's rows live in its own typed table in the
@@ -520,3 +558,144 @@ export type FeatureIngestion = typeof featureIngestions.$inferSelect;
 export type FeatureMaterialization = typeof featureMaterializations.$inferSelect;
 export type FeatureOnlineRow = typeof featureOnline.$inferSelect;
 export type FeatureStatisticsRow = typeof featureStatistics.$inferSelect;
+
+// ---------------------------------------------------------------------------------------------
+// Data governance: OpenLineage run events emitted by every pipeline step, and data-quality results.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * OpenLineage RunEvents (START, COMPLETE, FAIL) of pipeline steps, stored whole as JSON. `eventKey`
+ * makes emission idempotent under activity retries: one START and one COMPLETE per step run, one
+ * FAIL per attempt. Inputs and outputs are denormalized as `namespace/name` lists for graph queries.
+ */
+export const lineageEvents = pgTable(
+  'lineage_events',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    eventKey: text('event_key').notNull(),
+    runId: text('run_id').notNull(),
+    eventType: text('event_type').notNull(),
+    eventTime: timestamp('event_time', { withTimezone: true }).notNull(),
+    jobNamespace: text('job_namespace').notNull(),
+    jobName: text('job_name').notNull(),
+    inputs: jsonb('inputs').$type<string[]>().notNull().default([]),
+    outputs: jsonb('outputs').$type<string[]>().notNull().default([]),
+    event: jsonb('event').$type<Record<string, unknown>>().notNull(),
+  },
+  (t) => [unique('lineage_events_key_unique').on(t.eventKey), index('lineage_events_run_idx').on(t.runId), index('lineage_events_job_idx').on(t.jobName, t.eventTime)],
+);
+
+/** Results of data-quality expectation suites run as pipeline steps, one row per suite run. */
+export const dataQualityResults = pgTable(
+  'data_quality_results',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    key: text('key').notNull(),
+    dataset: text('dataset').notNull(),
+    suite: text('suite').notNull(),
+    passed: boolean('passed').notNull(),
+    rows: bigint('rows', { mode: 'number' }).notNull(),
+    results: jsonb('results').$type<Record<string, unknown>[]>().notNull(),
+    runId: text('run_id'),
+    checkedAt: timestamp('checked_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [unique('data_quality_results_key_unique').on(t.key), index('data_quality_results_dataset_idx').on(t.dataset, t.checkedAt)],
+);
+
+export type LineageEventRow = typeof lineageEvents.$inferSelect;
+export type DataQualityResultRow = typeof dataQualityResults.$inferSelect;
+
+/**
+ * Drift reports, one per monitoring run (src/monitoring/report.ts): the window's verdicts as
+ * columns for queries, the full report (per-column test, statistic, threshold, verdict, charts) as
+ * jsonb, and the retraining policy's decision with its numbers once the policy has run. `id` is the
+ * monitoring run's key, so a retried step writes it once.
+ */
+export const driftReports = pgTable(
+  'drift_reports',
+  {
+    id: text('id').primaryKey(),
+    modelName: text('model_name').notNull(),
+    version: integer('version').notNull(),
+    windowFrom: timestamp('window_from', { withTimezone: true }).notNull(),
+    windowTo: timestamp('window_to', { withTimezone: true }).notNull(),
+    rows: integer('rows').notNull(),
+    /** False when the window had too few rows to decide anything. */
+    enough: boolean('enough').notNull(),
+    datasetDrift: boolean('dataset_drift'),
+    predictionDrift: boolean('prediction_drift'),
+    decayed: boolean('decayed'),
+    report: jsonb('report').$type<Record<string, unknown>>().notNull(),
+    /** The policy's decision: `retrain` or `hold`; null until the policy has run. */
+    decision: text('decision', { enum: ['retrain', 'hold'] }),
+    decisionDetails: jsonb('decision_details').$type<Record<string, unknown>>(),
+    /** The pipeline run that produced it, when one did. */
+    runId: text('run_id'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('drift_reports_model_idx').on(t.modelName, t.createdAt)],
+);
+
+export type DriftReportRow = typeof driftReports.$inferSelect;
+
+/**
+ * Purposes a model may use pii features for, each granted through an approval gate (the
+ * approve-purpose pipeline). getHistoricalFeatures refuses a pii feature for a model without one.
+ */
+export const approvedPurposes = pgTable(
+  'approved_purposes',
+  {
+    approvalId: text('approval_id').primaryKey(),
+    modelName: text('model_name').notNull(),
+    purpose: text('purpose').notNull(),
+    /** Feature output names (`view__feature`) the purpose covers. */
+    features: jsonb('features').$type<string[]>().notNull(),
+    approvedBy: jsonb('approved_by').$type<string[]>().notNull(),
+    approvedAt: timestamp('approved_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('approved_purposes_model_idx').on(t.modelName)],
+);
+
+export type ApprovedPurposeRow = typeof approvedPurposes.$inferSelect;
+
+/**
+ * Access grants: a role may use a permission (read, write, train-on, deploy, approve, or `*`) on
+ * resources matching a pattern (`feature_view:customer_profile`, `model:*`, `*`). Sensitive
+ * resources (pii, confidential) need a grant; src/governance/access.ts decides and audits.
+ */
+export const accessGrants = pgTable(
+  'access_grants',
+  {
+    role: text('role').notNull(),
+    permission: text('permission').notNull(),
+    resource: text('resource').notNull(),
+    grantedBy: text('granted_by').notNull(),
+    grantedAt: timestamp('granted_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.role, t.permission, t.resource] })],
+);
+
+export type AccessGrantRow = typeof accessGrants.$inferSelect;
+
+/**
+ * The data catalog: every dataset Steward knows (raw sources, feature views, training sets,
+ * prediction logs) with its columns, owner, sensitivity, tags and retention. Registered from code
+ * (src/governance/catalog.ts); owners may edit the descriptive fields, which `edited` protects from
+ * the next registration.
+ */
+export const catalogDatasets = pgTable('catalog_datasets', {
+  name: text('name').primaryKey(),
+  kind: text('kind', { enum: ['raw', 'feature_view', 'training_set', 'prediction_log'] }).notNull(),
+  description: text('description').notNull().default(''),
+  owner: text('owner').notNull(),
+  sensitivity: text('sensitivity', { enum: ['public', 'internal', 'confidential', 'pii'] }).notNull(),
+  tags: jsonb('tags').$type<string[]>().notNull().default([]),
+  retention: text('retention'),
+  columns: jsonb('columns').$type<Array<{ name: string; type: string; description?: string; sensitivity?: string }>>().notNull(),
+  /** Fields an owner edited; registration from code leaves them alone. */
+  edited: jsonb('edited').$type<string[]>().notNull().default([]),
+  updatedBy: text('updated_by').notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export type CatalogDatasetRow = typeof catalogDatasets.$inferSelect;
