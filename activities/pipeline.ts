@@ -8,7 +8,8 @@ import type { Database } from '../src/db/client.js';
 import type { Pipeline } from '../src/pipeline/definition.js';
 import { findPipeline, validateParams } from '../src/pipeline/catalog.js';
 import type { PipelineSpec } from '../src/pipeline/spec.js';
-import { runStepWithCache, type RunStepRequest, type RunStepResult, type StepImplementations } from '../src/pipeline/step-runtime.js';
+import type { LineageSink } from '../src/lineage/store.js';
+import { runStepWithCache, type RunStepRequest, type RunStepResult, type StepAuthorizer, type StepImplementations } from '../src/pipeline/step-runtime.js';
 
 export interface ResolvePipelineInput {
   pipeline: string;
@@ -26,7 +27,7 @@ export interface ResolvePipelineResult {
  */
 const HEARTBEAT_EVERY_MS = 1_000;
 
-export function createPipelineActivities(db: Database, pipelines: readonly Pipeline[], steps: StepImplementations) {
+export function createPipelineActivities(db: Database, pipelines: readonly Pipeline[], steps: StepImplementations, lineage?: LineageSink, authorize?: StepAuthorizer) {
   return {
     async resolvePipeline(input: ResolvePipelineInput): Promise<ResolvePipelineResult> {
       const pipeline = findPipeline(pipelines, input.pipeline);
@@ -42,7 +43,7 @@ export function createPipelineActivities(db: Database, pipelines: readonly Pipel
           workflowRunId: context.info.workflowExecution?.runId,
           heartbeat: (details) => context.heartbeat(details),
           signal: context.cancellationSignal,
-        });
+        }, lineage, authorize);
       } finally {
         clearInterval(beat);
       }

@@ -27,7 +27,7 @@ class ApiError extends StewardError {
   }
 }
 
-function operator(asName: string | undefined): string {
+export function operator(asName: string | undefined): string {
   if (asName) return asName;
   try {
     return `operator:${os.userInfo().username}`;

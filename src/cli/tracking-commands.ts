@@ -1,11 +1,9 @@
 /**
- * `steward runs ...` and `steward lineage ...`: experiment runs and model lineage from the command
- * line. Like the registry commands, these open the database directly and need no Temporal.
+ * `steward runs ...`: experiment runs from the command line (`steward lineage` is in data-commands.ts).
+ * Like the registry commands, these open the database directly and need no Temporal.
  */
 import type { Command } from 'commander';
 import type { ExperimentRun } from '../db/schema.js';
-import { ValidationError } from '../errors.js';
-import { downstreamLineage, modelLineage, modelVersionsIn, renderLineageDot, renderLineageText } from '../registry/lineage.js';
 import { compareRuns, getRun, listRuns, type RunComparison, type RunDetails } from '../registry/runs.js';
 import { out, printJson, withDatabase, type CommandContext } from './context.js';
 
@@ -100,36 +98,5 @@ Examples:
       const comparison = await withDatabase(ctx, (db) => compareRuns(db, a, b));
       if (ctx.json) printJson(comparison);
       else out(renderComparison(comparison));
-    });
-
-  program
-    .command('lineage')
-    .description('Trace a model version back to its run, training set, ingestion and dataset, or (--downstream) find every model trained on a dataset.')
-    .argument('[ref]', '<model>@<version> or <model>@<alias>')
-    .option('--downstream <from>', 'a dataset source (e.g. vega:flights-3m.parquet) or an ingestion id: list what was trained on it')
-    .option('--dot', 'print Graphviz DOT instead of a text tree', false)
-    .addHelpText(
-      'after',
-      `
-Examples:
-  steward lineage flight-delay@champion
-  steward lineage flight-delay@3 --dot | dot -Tsvg > lineage.svg
-  steward lineage --downstream vega:flights-3m.parquet`,
-    )
-    .action(async (ref: string | undefined, options: { downstream?: string; dot: boolean }) => {
-      const ctx = context();
-      if ((ref === undefined) === (options.downstream === undefined)) {
-        throw new ValidationError('Give either a model reference (<model>@<version|alias>) or --downstream <source|ingestion>, not both or neither.');
-      }
-      const tree = await withDatabase(ctx, (db) => (options.downstream !== undefined ? downstreamLineage(db, options.downstream) : modelLineage(db, ref!)));
-      if (ctx.json) printJson(options.dot ? { ...tree, dot: renderLineageDot(tree) } : tree);
-      else if (options.dot) process.stdout.write(renderLineageDot(tree));
-      else {
-        out(renderLineageText(tree));
-        if (tree.direction === 'downstream') {
-          const affected = modelVersionsIn(tree);
-          out(`\n${affected.length} model version${affected.length === 1 ? '' : 's'} trained on ${options.downstream}${affected.length ? `: ${affected.join(', ')}` : '.'}`);
-        }
-      }
     });
 }

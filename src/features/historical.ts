@@ -12,6 +12,7 @@
 import { DataType, Table, vectorFromArray, type Vector } from 'apache-arrow';
 import type { Database } from '../db/client.js';
 import { ValidationError } from '../errors.js';
+import { requirePurpose } from '../governance/purposes.js';
 import { isTimeType, readTimes } from './columns.js';
 import {
   applyTransform,
@@ -38,6 +39,8 @@ export interface HistoricalFeaturesRequest {
   featureService: FeatureService | string;
   /** Where a service named by a string is found (the same definitions `apply` registered). */
   definitions?: readonly Definition[];
+  /** The model this training set is for: pii features need a purpose approved for it (src/governance/purposes.ts). */
+  model?: string;
 }
 
 /** Entity sets up to this many rows get their keys pushed into the query; bigger ones read the time range. */
@@ -51,6 +54,7 @@ export async function getHistoricalFeatures(db: Database, request: HistoricalFea
   const views = viewsOfService(service);
   const onDemand = service.projections.map((p) => p.view).filter((v): v is OnDemandFeatureView => v.kind === 'onDemandFeatureView');
   await requireApplied(db, [service, ...views, ...onDemand]);
+  await requirePurpose(db, service, request.model);
   checkEntityRows(entityRows, entityTimestamp, views);
 
   const times = readTimes(entityRows.getChild(entityTimestamp)!);

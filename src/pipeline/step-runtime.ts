@@ -4,6 +4,8 @@
  */
 import type { Database } from '../db/client.js';
 import { NotFoundError, ValidationError } from '../errors.js';
+import { stepEventKey, stepRunEvent, type StepLineage, type StepRunIdentity } from '../lineage/step-events.js';
+import type { LineageSink } from '../lineage/store.js';
 import { cacheKey, lookupCachedStep, recordCachedStep } from './step-cache.js';
 
 export interface StepContext {
@@ -14,6 +16,8 @@ export interface StepContext {
   /** The Temporal run id of the workflow executing the step, when it runs under Temporal. */
   workflowRunId?: string;
   attempt: number;
+  /** The principal who started the pipeline run, when known (access checks, lineage). */
+  startedBy?: string;
   heartbeat(details?: unknown): void;
   signal: AbortSignal;
 }
@@ -22,7 +26,25 @@ export interface StepImplementation<I = never, O extends object = Record<string,
   run(input: I, context: StepContext): Promise<O>;
   /** Content hashes of what the step reads beyond its input (e.g. a file), for the cache key. */
   fingerprint?(input: I): Promise<string>;
+  /**
+   * The datasets the step reads and writes, for its OpenLineage run events: called before the
+   * step runs (no output yet), after it completes (with its output) and when it fails (with the
+   * error, whose details may carry facets such as a data-quality report).
+   */
+  lineage?(input: I, result: { output?: O; error?: unknown }): StepLineage | Promise<StepLineage>;
+  /** What the run's principal needs to run this step (e.g. train-on a feature view), checked before it runs. */
+  access?(input: I): StepAccess[] | Promise<StepAccess[]>;
 }
+
+export interface StepAccess {
+  permission: 'read' | 'write' | 'train-on' | 'deploy' | 'approve';
+  /** `kind:name`, e.g. `feature_view:customer_profile`. */
+  resource: string;
+  sensitivity?: string;
+}
+
+/** Checks one requirement for a principal; throws (a 403) when it is not allowed. */
+export type StepAuthorizer = (principal: string, requirement: StepAccess, context: string) => Promise<void>;
 
 // Implementations take different inputs; the registry erases them and runStep checks names.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -30,6 +52,10 @@ export type StepImplementations = Record<string, StepImplementation<any, any>>;
 
 export interface RunStepRequest {
   runId: string;
+  /** The pipeline the step belongs to (the lineage job is `<pipeline>.<step>`). */
+  pipeline?: string;
+  /** The principal who started the run. */
+  startedBy?: string;
   step: string;
   uses: string;
   version: string;
@@ -49,6 +75,8 @@ export async function runStepWithCache(
   implementations: StepImplementations,
   request: RunStepRequest,
   context: Omit<StepContext, 'runId' | 'step' | 'idempotencyKey'>,
+  lineage?: LineageSink,
+  authorize?: StepAuthorizer,
 ): Promise<RunStepResult> {
   const implementation = implementations[request.uses];
   if (!implementation) {
@@ -57,23 +85,66 @@ export async function runStepWithCache(
       { step: request.step, uses: request.uses },
     );
   }
-  const fingerprint = implementation.fingerprint ? await implementation.fingerprint(request.input as never) : '';
-  const key = cacheKey(request.uses, request.version, request.input, fingerprint);
-  if (request.cache) {
-    const hit = await lookupCachedStep(db, key);
-    if (hit) return { output: hit, cached: true, cacheKey: key, attempt: context.attempt };
-  }
-  const output = await implementation.run(request.input as never, {
-    ...context,
-    runId: request.runId,
+  const identity: StepRunIdentity = {
+    pipeline: request.pipeline ?? request.runId,
     step: request.step,
-    idempotencyKey: `${request.runId}/${request.step}`,
-  });
-  if (output === null || typeof output !== 'object' || Array.isArray(output)) {
-    throw new ValidationError(`Step "${request.step}" (${request.uses}) must return an object of named outputs.`, { step: request.step });
+    uses: request.uses,
+    version: request.version,
+    workflowId: request.runId,
+    workflowRunId: context.workflowRunId,
+    attempt: context.attempt,
+    startedBy: request.startedBy,
+  };
+  const emit = async (type: 'START' | 'COMPLETE' | 'FAIL', datasets: StepLineage | Error, extra: { cached?: boolean; error?: unknown } = {}) => {
+    if (!lineage) return;
+    // A declaration that cannot describe this run must not fail the step: the event says why it has no datasets.
+    const described = datasets instanceof Error ? { datasets: {}, declarationError: datasets.message } : { datasets };
+    await lineage.emit(await stepRunEvent(identity, type, described.datasets, { ...extra, declarationError: described.declarationError }), stepEventKey(identity, type));
+  };
+  const declared = async (result: { output?: Record<string, unknown>; error?: unknown }): Promise<StepLineage | Error> => {
+    if (!implementation.lineage || !lineage) return {};
+    try {
+      return await implementation.lineage(request.input as never, result as never);
+    } catch (error) {
+      return error instanceof Error ? error : new Error(String(error));
+    }
+  };
+
+  try {
+    await emit('START', await declared({}));
+    // The run's principal, carried by the workflow, must be allowed what the step does.
+    if (authorize && request.startedBy && implementation.access) {
+      for (const requirement of await implementation.access(request.input as never)) {
+        await authorize(request.startedBy, requirement, `${identity.pipeline}.${request.step}`);
+      }
+    }
+    const fingerprint = implementation.fingerprint ? await implementation.fingerprint(request.input as never) : '';
+    const key = cacheKey(request.uses, request.version, request.input, fingerprint);
+    if (request.cache) {
+      const hit = await lookupCachedStep(db, key);
+      if (hit) {
+        await emit('COMPLETE', await declared({ output: hit }), { cached: true });
+        return { output: hit, cached: true, cacheKey: key, attempt: context.attempt };
+      }
+    }
+    const output = await implementation.run(request.input as never, {
+      ...context,
+      runId: request.runId,
+      step: request.step,
+      idempotencyKey: `${request.runId}/${request.step}`,
+      ...(request.startedBy ? { startedBy: request.startedBy } : {}),
+    });
+    if (output === null || typeof output !== 'object' || Array.isArray(output)) {
+      throw new ValidationError(`Step "${request.step}" (${request.uses}) must return an object of named outputs.`, { step: request.step });
+    }
+    if (request.cache) {
+      await recordCachedStep(db, { key, uses: request.uses, version: request.version, output: output as Record<string, unknown>, runId: request.runId, step: request.step });
+    }
+    await emit('COMPLETE', await declared({ output: output as Record<string, unknown> }), { cached: false });
+    return { output: output as Record<string, unknown>, cached: false, cacheKey: key, attempt: context.attempt };
+  } catch (error) {
+    // The FAIL event must not hide the step's own error.
+    await emit('FAIL', await declared({ error }), { error }).catch(() => undefined);
+    throw error;
   }
-  if (request.cache) {
-    await recordCachedStep(db, { key, uses: request.uses, version: request.version, output: output as Record<string, unknown>, runId: request.runId, step: request.step });
-  }
-  return { output: output as Record<string, unknown>, cached: false, cacheKey: key, attempt: context.attempt };
 }
