@@ -73,6 +73,8 @@ export class PredictionLog {
   private readonly pii: ReadonlySet<string>;
   private readonly timer: NodeJS.Timeout;
   private flushing: Promise<void> | undefined;
+  /** The flush that follows the running one, shared by the calls made meanwhile. */
+  private next: Promise<void> | undefined;
   private scheduled = false;
   private closed = false;
   private counters = { written: 0, dropped: 0, failed: 0 };
@@ -119,19 +121,29 @@ export class PredictionLog {
     return true;
   }
 
-  /** Writes everything queued now (in batches); resolves when done. Concurrent calls share one flush. */
+  /**
+   * Writes everything queued now (in batches); resolves when done. Entries recorded while it runs
+   * wait for the next flush, so a flush ends under any load. A call during a flush runs once that
+   * one ends (calls meanwhile share it), so it also covers what was queued when it was called.
+   */
   flush(): Promise<void> {
-    if (!this.flushing) {
-      this.flushing = this.drain().finally(() => {
-        this.flushing = undefined;
+    if (this.flushing) {
+      this.next ??= this.flushing.then(() => {
+        this.next = undefined;
+        return this.flush();
       });
+      return this.next;
     }
+    this.flushing = this.drain().finally(() => {
+      this.flushing = undefined;
+    });
     return this.flushing;
   }
 
   private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
-      const entries = this.queue.splice(0, this.batchSize);
+    for (let remaining = this.queue.length; remaining > 0 && this.queue.length > 0; ) {
+      const entries = this.queue.splice(0, Math.min(this.batchSize, remaining));
+      remaining -= entries.length;
       let rows: NewPredictionLogRow[];
       try {
         rows = entries.map((e) => this.toRow(e));

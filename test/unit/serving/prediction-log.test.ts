@@ -103,4 +103,27 @@ describe('the prediction log queue', () => {
     expect(batches[0]![1]!.inputs).toEqual([{ hour: 2, passenger: sha('p'), seat: sha('12A') }]);
     expect(JSON.stringify(batches)).not.toContain('person-1');
   });
+
+  it('ends a flush under continuous load: what arrives during it waits for the next one', async () => {
+    let i = 0;
+    const written: string[] = [];
+    // Each insert is slow and, while it runs, a client records as many predictions again.
+    const log: PredictionLog = new PredictionLog(
+      async (rows) => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        for (let k = 0; k < rows.length; k++) log.record(entry(i++));
+        written.push(...rows.map((r) => r.requestId));
+      },
+      { batchSize: 10, capacity: 1_000_000, flushIntervalMs: 60_000 },
+    );
+    for (; i < 30; ) log.record(entry(i++));
+    await log.flush();
+    expect(written).toEqual(Array.from({ length: 30 }, (_, k) => `req-${k}`));
+    // A flush asked for during another one covers what was queued when it was asked for.
+    const first = log.flush();
+    log.record(entry(-1));
+    await Promise.all([first, log.flush()]);
+    expect(written).toContain('req--1');
+    expect(log.queued).toBeGreaterThan(0);
+  });
 });
