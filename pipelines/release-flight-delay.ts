@@ -5,11 +5,12 @@
  * The sign-off policy: one technical reviewer; a compliance reviewer as well when the model uses a
  * feature tagged `pii`; an ethics reviewer when its largest equal-opportunity gap between origin
  * hub sizes exceeds 0.1. Whoever started the run may not approve it. The gate waits three days,
- * reminds a day before, and expires as rejected. Deployment to the scorer (canary and rollback)
- * takes over from `promote` once the serving issue lands.
+ * reminds a day before, and expires as rejected. `promote` moves `champion` (the approved version);
+ * `deploy` then rolls it out on the scorer (a canary by default, analysed between steps against the
+ * version serving now and rolled back automatically on a breach) and moves `production` to it.
  */
 import { z } from 'zod';
-import { approvalGate, childPipeline, definePipeline, output, param } from '../src/pipeline/definition.js';
+import { approvalGate, childPipeline, definePipeline, deployModel, output, param } from '../src/pipeline/definition.js';
 import type { ApprovalPolicy } from '../src/pipeline/spec.js';
 import { promoteModel, validateModel } from './steps.js';
 
@@ -27,7 +28,7 @@ export const releasePolicy: ApprovalPolicy = {
 
 export const releaseFlightDelay = definePipeline({
   name: 'release-flight-delay',
-  description: 'Train the flight-delay model, validate it, wait for a governed sign-off, then promote it to champion',
+  description: 'Train the flight-delay model, validate it, wait for a governed sign-off, promote it to champion, then deploy it to the scorer (canary by default)',
   params: z.object({
     source: z.string().default('vega:flights-3m.parquet'),
     rows: z.coerce.number().int().positive().default(300_000),
@@ -35,6 +36,14 @@ export const releaseFlightDelay = definePipeline({
     minRocAuc: z.coerce.number().min(0).max(1).default(0.55),
     /** 'review': failed behavioural checks go to the reviewers; 'block': they reject the version. */
     behaviour: z.enum(['review', 'block']).default('review'),
+    /** How the approved version reaches the scorer after sign-off. */
+    deployStrategy: z.enum(['canary', 'blue-green', 'shadow', 'ab']).default('canary'),
+    /** Requests each arm needs before the deployment's analysis decides. */
+    deployMinRequests: z.coerce.number().int().positive().default(200),
+    /** How long a deployment step waits for that traffic before rolling back. */
+    deployMaxWaitSeconds: z.coerce.number().positive().default(900),
+    /** The least time each deployment step runs before its verdict counts. */
+    deployBakeSeconds: z.coerce.number().min(0).default(30),
   }),
   steps: [
     childPipeline('train', 'train-flight-delay', { source: param('source'), rows: param('rows'), modelName: param('modelName') }, { outputs: ['register'] }),
@@ -60,5 +69,16 @@ export const releaseFlightDelay = definePipeline({
       approvalId: output('signoff', 'approvalId'),
       reviewers: output('signoff', 'reviewer'),
     }),
+    deployModel(
+      'deploy',
+      {
+        model: output('validate', 'modelName'),
+        version: output('validate', 'version'),
+        strategy: param('deployStrategy'),
+        thresholds: { minRequests: param('deployMinRequests') },
+        analysis: { maxWaitSeconds: param('deployMaxWaitSeconds'), minSeconds: param('deployBakeSeconds') },
+      },
+      { after: ['promote'] },
+    ),
   ],
 });

@@ -144,6 +144,10 @@ describe('steward CLI on the embedded stack', () => {
         status = (await runSteward(['status', release.runId], env)).output;
       }
       expect(status).toMatch(/✓ promote\s+completed .*alias=champion changed=true/);
+      // Then the release deploys it to the scorer `steward dev` hosts: the first deployment, so straight to production.
+      expect(status).toMatch(/✓ deploy\s+completed .*status=promoted/);
+      const ready = await fetch(`${/Scorer\s+(http:\/\/[\d.]+:\d+)/.exec(dev.output())![1]}/v2/models/flight-delay/ready`);
+      expect(ready.status).toBe(200);
     } finally {
       dev.child.kill('SIGTERM');
     }
