@@ -16,7 +16,7 @@ export const summarizeDelays = defineStep({
   startToCloseTimeout: '5 minutes',
 });
 
-export const checkFlightQuality = defineStep({ uses: 'checkFlightQuality', outputs: ['passed', 'rows', 'expectations'] });
+export const checkFlightQuality = defineStep({ uses: 'checkFlightQuality', outputs: ['passed', 'rows', 'expectations', 'resultKey'] });
 
 export const buildTrainingSet = defineStep({
   uses: 'buildTrainingSet',
@@ -41,6 +41,13 @@ export const evaluateModel = defineStep({
 });
 
 export const chooseModel = defineStep({ uses: 'chooseModel', outputs: ['model', 'metrics', 'algorithm', 'ranking'] });
+
+/** Reference statistics for drift monitoring: the training rows' features and the model's validation predictions (src/monitoring/reference.ts). */
+export const profileReference = defineStep({
+  uses: 'profileReference',
+  outputs: ['uri', 'sha256', 'features', 'emptyFeatures', 'trainRows', 'validationRows', 'validationRocAuc'],
+  startToCloseTimeout: '30 minutes',
+});
 
 export const registerModel = defineStep({ uses: 'registerModel', outputs: ['modelName', 'version', 'algorithm', 'artifactUri', 'created'] });
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { definePipeline, output, param } from '../src/pipeline/definition.js';
-import { checkFlightQuality, chooseModel, evaluateModel, ingestFlights, registerModel, trainModel } from './steps.js';
+import { checkFlightQuality, chooseModel, evaluateModel, ingestFlights, profileReference, registerModel, trainModel } from './steps.js';
 import { buildTrainingSetFromStore } from './features/steps.js';
 
 /**
@@ -8,7 +8,9 @@ import { buildTrainingSetFromStore } from './features/steps.js';
  * point-in-time training set from the feature store (the flight_delay feature service: origin and
  * route delay windows, each flight seeing only feature rows stamped before it departed), train a
  * logistic regression and gradient-boosted trees in parallel (each exported to ONNX and verified),
- * evaluate both ONNX models on the most recent flights, choose the better one and register it.
+ * evaluate both ONNX models on the most recent flights, choose the better one, compute its reference
+ * statistics for drift monitoring (features over the training rows, predictions over the validation
+ * rows) and register it with them.
  */
 export const trainFlightDelay = definePipeline({
   name: 'train-flight-delay',
@@ -50,6 +52,7 @@ export const trainFlightDelay = definePipeline({
         { model: output('trainBoosted'), evaluation: output('evaluateBoosted') },
       ],
     }),
+    profileReference.step('reference', { model: output('choose', 'model'), trainingSetUri: output('trainingSet', 'uri'), testFraction: param('testFraction') }),
     registerModel.step('register', {
       modelName: param('modelName'),
       model: output('choose', 'model'),
@@ -66,6 +69,7 @@ export const trainFlightDelay = definePipeline({
       metrics: output('choose', 'metrics'),
       ranking: output('choose', 'ranking'),
       owner: param('owner'),
+      reference: output('reference'),
     }),
   ],
 });

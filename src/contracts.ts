@@ -15,6 +15,9 @@ export const searchAttributes = {
 
 export const allSearchAttributes = Object.values(searchAttributes);
 
+/** Set by Temporal on a workflow a Schedule started: the nominal time of its tick (also when backfilled). */
+export const scheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
+
 /** ApplicationFailure types that workflows branch on (never on `instanceof`). */
 export const failureTypes = {
   validation: 'VALIDATION_FAILED',
@@ -29,7 +32,7 @@ export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled';
 
 export interface StepState {
   name: string;
-  kind: 'activity' | 'fanOut' | 'pipeline' | 'approval';
+  kind: 'activity' | 'fanOut' | 'pipeline' | 'approval' | 'deployment';
   status: StepStatus;
   after: string[];
   startedAt?: string;

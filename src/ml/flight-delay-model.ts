@@ -8,6 +8,8 @@ import type { Table } from 'apache-arrow';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { ValidationError } from '../errors.js';
 import { CATEGORICAL_FEATURES, NUMERIC_FEATURES, loadTrainingSet } from '../features/flight-training-set.js';
+import { profileColumn, profileColumns } from '../monitoring/profile.js';
+import type { ReferenceProfile } from '../monitoring/reference.js';
 import type { ArtifactStore } from '../registry/artifacts.js';
 import { flightDelayReport, type FlightDelayReport } from './flight-delay-report.js';
 import { trainGradientBoosting } from './gradient-boosting.js';
@@ -128,18 +130,7 @@ export async function evaluateFlightDelayModel(artifacts: ArtifactStore, modelUr
   const session = await InferenceSession.create(await artifacts.get(modelUri));
   try {
     const rows = test.labels.length;
-    const feeds: Record<string, Tensor> = {};
-    for (const name of session.inputNames) {
-      const numeric = test.frame.numeric?.[name];
-      const categorical = test.frame.categorical?.[name];
-      if (numeric) feeds[name] = new Tensor('float32', Float32Array.from(numeric), [rows, 1]);
-      else if (categorical) feeds[name] = new Tensor('string', categorical.map((v) => v ?? ''), [rows, 1]);
-      else throw new ValidationError(`The model expects input "${name}", which the training set does not have.`, { input: name });
-    }
-    const { probabilities } = await session.run(feeds);
-    const flat = probabilities!.data as Float32Array;
-    const scores = new Float64Array(rows);
-    for (let i = 0; i < rows; i++) scores[i] = flat[2 * i + 1]!;
+    const scores = await scoreFrame(session, test.frame, rows);
     const labels = Uint8Array.from(test.labels);
     const atHalf = thresholdMetrics(labels, scores, 0.5);
     const report = await flightDelayReport(session, {
@@ -165,4 +156,66 @@ export async function evaluateFlightDelayModel(artifacts: ArtifactStore, modelUr
   } finally {
     await session.release();
   }
+}
+
+/** P(delayed) for every row of a frame, through the ONNX session. */
+async function scoreFrame(session: InferenceSession, frame: FeatureFrame, rows: number): Promise<Float64Array> {
+  const feeds: Record<string, Tensor> = {};
+  for (const name of session.inputNames) {
+    const numeric = frame.numeric?.[name];
+    const categorical = frame.categorical?.[name];
+    if (numeric) feeds[name] = new Tensor('float32', Float32Array.from(numeric), [rows, 1]);
+    else if (categorical) feeds[name] = new Tensor('string', categorical.map((v) => v ?? ''), [rows, 1]);
+    else throw new ValidationError(`The model expects input "${name}", which the training set does not have.`, { input: name });
+  }
+  const { probabilities } = await session.run(feeds);
+  const flat = probabilities!.data as Float32Array;
+  const scores = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) scores[i] = flat[2 * i + 1]!;
+  return scores;
+}
+
+export interface ReferenceProfileResult {
+  uri: string;
+  sha256: string;
+  features: string[];
+  emptyFeatures: string[];
+  trainRows: number;
+  validationRows: number;
+  validationRocAuc: number;
+}
+
+/**
+ * Reference statistics at training time: every model feature over the training rows, and the
+ * chosen model's predictions and metrics over the validation rows, written as one JSON artifact.
+ */
+export async function profileFlightDelayReference(artifacts: ArtifactStore, modelUri: string, trainingSetUri: string, options: SplitOptions): Promise<ReferenceProfileResult> {
+  const { train, test, cutoff, last } = splitByTime(await loadTrainingSet(artifacts, trainingSetUri), options);
+  const session = await InferenceSession.create(await artifacts.get(modelUri));
+  let scores: Float64Array;
+  try {
+    scores = await scoreFrame(session, test.frame, test.labels.length);
+  } finally {
+    await session.release();
+  }
+  const profiled = profileColumns({ ...train.frame.numeric, ...train.frame.categorical });
+  const labels = Uint8Array.from(test.labels);
+  const document: ReferenceProfile = {
+    format: 'steward.reference/v1',
+    features: profiled.columns,
+    emptyFeatures: profiled.empty,
+    prediction: profileColumn(scores, 'prediction')!,
+    validation: { rows: labels.length, positives: labels.reduce((a, b) => a + b, 0), rocAuc: rocAuc(labels, scores), logLoss: logLoss(labels, scores), from: cutoff, to: last },
+    training: { rows: train.labels.length, to: cutoff },
+  };
+  const artifact = await artifacts.put(new TextEncoder().encode(JSON.stringify(document)));
+  return {
+    uri: artifact.uri,
+    sha256: artifact.sha256,
+    features: Object.keys(profiled.columns),
+    emptyFeatures: profiled.empty,
+    trainRows: document.training.rows,
+    validationRows: document.validation.rows,
+    validationRocAuc: document.validation.rocAuc,
+  };
 }

@@ -4,10 +4,14 @@
  * into counts per category. Values no test can use are counted on the way, never silently dropped.
  */
 import { ValidationError } from '../errors.js';
+import { isColumnReference, referenceValues, type ColumnReference } from './reference.js';
 import { FiniteValues } from './sample.js';
 
-/** One column: numbers (a Float64Array, or an array allowing null) or strings (allowing null). */
-export type ColumnValues = Float64Array | readonly (number | null | undefined)[] | readonly (string | null | undefined)[];
+/**
+ * One column: numbers (a Float64Array, or an array allowing null) or strings (allowing null), or a
+ * reference column's stored statistics (reference.ts) in place of its values.
+ */
+export type ColumnValues = Float64Array | readonly (number | null | undefined)[] | readonly (string | null | undefined)[] | ColumnReference;
 
 export type ColumnKind = 'numeric' | 'categorical';
 
@@ -31,6 +35,12 @@ export type PreparedColumn =
 
 export function prepareColumn(values: ColumnValues, column: string, side: 'reference' | 'current'): PreparedColumn {
   if (values instanceof Float64Array) return prepareFloat64(values);
+  if (isColumnReference(values)) {
+    const reference = referenceValues(values, column);
+    return reference.kind === 'numeric'
+      ? { kind: 'numeric', values: new FiniteValues(reference.values), counts: reference.counts }
+      : { kind: 'categorical', categories: reference.categories, counts: reference.counts };
+  }
   for (let i = 0; i < values.length; i++) {
     const value: unknown = values[i];
     if (value === null || value === undefined) continue;
@@ -41,18 +51,27 @@ export function prepareColumn(values: ColumnValues, column: string, side: 'refer
   return { kind: null, counts: { rows: values.length, used: 0, missing: values.length, nan: 0, infinite: 0 } };
 }
 
-/** The typed-array case on its own, so that its loop stays monomorphic on a million rows. */
+/**
+ * The typed-array case on its own, so that its loop stays monomorphic on a million rows. When every
+ * value is finite (the usual case) nothing is copied here: the tests that sort copy first.
+ */
 function prepareFloat64(values: Float64Array): PreparedColumn {
-  const finite = new Float64Array(values.length);
-  let used = 0;
+  let finiteCount = 0;
   let nan = 0;
   for (let i = 0; i < values.length; i++) {
-    const value = values[i] ?? 0;
-    if (Number.isFinite(value)) finite[used++] = value;
-    else if (Number.isNaN(value)) nan++;
+    const value = values[i] as number;
+    if (value - value === 0) finiteCount++;
+    else if (value !== value) nan++;
   }
-  const counts: SideCounts = { rows: values.length, used, missing: 0, nan, infinite: values.length - used - nan };
-  return { kind: 'numeric', values: new FiniteValues(finite.slice(0, used)), counts };
+  const counts: SideCounts = { rows: values.length, used: finiteCount, missing: 0, nan, infinite: values.length - finiteCount - nan };
+  if (finiteCount === values.length) return { kind: 'numeric', values: new FiniteValues(values, false), counts };
+  const finite = new Float64Array(finiteCount);
+  let used = 0;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i] as number;
+    if (value - value === 0) finite[used++] = value;
+  }
+  return { kind: 'numeric', values: new FiniteValues(finite), counts };
 }
 
 function prepareNumeric(values: ArrayLike<unknown>, column: string, side: 'reference' | 'current'): PreparedColumn {

@@ -85,15 +85,11 @@ export function fillEmptyShares(shares: Float64Array): Float64Array {
 
 /** numpy.histogram_bin_edges(concat(reference, current), bins='sturges'). */
 function sturgesEdges(reference: Float64Array, current: Float64Array): Float64Array {
-  let first = Number.POSITIVE_INFINITY;
-  let last = Number.NEGATIVE_INFINITY;
-  for (const sample of [reference, current]) {
-    for (let i = 0; i < sample.length; i++) {
-      const value = sample[i] ?? 0;
-      if (value < first) first = value;
-      if (value > last) last = value;
-    }
-  }
+  const range = Float64Array.of(Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY);
+  extendRange(reference, range);
+  extendRange(current, range);
+  const first = range[0] as number;
+  const last = range[1] as number;
   const width = (last - first) / (Math.log2(reference.length + current.length) + 1);
   const bins = Math.ceil((last - first) / width);
   // numpy.linspace: i * step + first, with the last edge set to `last` exactly.
@@ -102,6 +98,33 @@ function sturgesEdges(reference: Float64Array, current: Float64Array): Float64Ar
   for (let i = 0; i < bins; i++) edges[i] = i * step + first;
   edges[bins] = last;
   return edges;
+}
+
+/** Widens [range[0], range[1]] to the sample's minimum and maximum, two values at a time (3 comparisons per pair, not 4). */
+function extendRange(values: Float64Array, range: Float64Array): void {
+  let low = range[0] as number;
+  let high = range[1] as number;
+  const n = values.length;
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    const a = values[i] as number;
+    const b = values[i + 1] as number;
+    let small = a;
+    let large = b;
+    if (b < a) {
+      small = b;
+      large = a;
+    }
+    if (small < low) low = small;
+    if (large > high) high = large;
+  }
+  if (i < n) {
+    const a = values[i] as number;
+    if (a < low) low = a;
+    if (a > high) high = a;
+  }
+  range[0] = low;
+  range[1] = high;
 }
 
 /**
@@ -113,15 +136,18 @@ function histogram(values: Float64Array, edges: Float64Array): Float64Array {
   const bins = edges.length - 1;
   const first = edges[0] ?? 0;
   const perUnit = bins / ((edges[bins] ?? 0) - first);
-  const counts = new Float64Array(bins);
+  const last = bins - 1;
+  const counts = new Uint32Array(bins);
   for (let i = 0; i < values.length; i++) {
-    const value = values[i] ?? 0;
-    let bin = Math.min(bins - 1, Math.max(0, Math.floor((value - first) * perUnit)));
-    while (bin > 0 && value < (edges[bin] ?? 0)) bin--;
-    while (bin < bins - 1 && value >= (edges[bin + 1] ?? 0)) bin++;
-    counts[bin] = (counts[bin] ?? 0) + 1;
+    const value = values[i] as number;
+    // Every value is at least the first edge, so truncation is the floor.
+    let bin = ((value - first) * perUnit) | 0;
+    if (bin > last) bin = last;
+    while (bin > 0 && value < (edges[bin] as number)) bin--;
+    while (bin < last && value >= (edges[bin + 1] as number)) bin++;
+    counts[bin] = (counts[bin] as number) + 1;
   }
-  return counts;
+  return Float64Array.from(counts);
 }
 
 /**

@@ -38,12 +38,15 @@ export type {
 export type { BinnedShares } from './histogram.js';
 export type { KsResult } from './ks.js';
 export type { ColumnDriftOptions, ColumnOptions, DatasetDriftOptions, DriftTestName, ScoreKind } from './options.js';
+export type { CategoricalReference, ColumnReference, NumericReference, ReferenceProfile } from './reference.js';
 export type { NumericSample } from './sample.js';
 export type { ChiSquareResult, Proportion, ZTestResult } from './tests.js';
 
 export { detectColumnDrift, detectDatasetDrift, MAX_LISTED_UNSEEN_CATEGORIES } from './drift.js';
 export { categoryShares, fillEmptyShares, numericShares } from './histogram.js';
 export { KS_EXACT_MAX_SIZE, ksTwoSample } from './ks.js';
+export { profileColumn, profileColumns } from './profile.js';
+export { isColumnReference, parseReferenceProfile, REFERENCE_MAX_CATEGORIES, REFERENCE_QUANTILE_POINTS } from './reference.js';
 export { DRIFT_DEFAULTS, DRIFT_TESTS } from './options.js';
 export {
   chiSquareFromCounts,

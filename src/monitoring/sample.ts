@@ -29,18 +29,32 @@ export function finiteCopy(values: NumericSample, what: string): Float64Array {
   return copy;
 }
 
-/** One side's finite values, sorted in place the first time a test asks: only some tests need order. */
+/**
+ * One side's finite values, sorted in place the first time a test asks: only some tests need order.
+ * Values the caller still owns (`owned` false) are copied before that sort, never reordered.
+ */
 export class FiniteValues {
   private isSorted = false;
 
-  constructor(readonly values: Float64Array) {}
+  constructor(
+    private data: Float64Array,
+    private owned = true,
+  ) {}
+
+  get values(): Float64Array {
+    return this.data;
+  }
 
   sorted(): Float64Array {
     if (!this.isSorted) {
-      sortFloat64(this.values);
+      if (!this.owned) {
+        this.data = this.data.slice();
+        this.owned = true;
+      }
+      sortFloat64(this.data);
       this.isSorted = true;
     }
-    return this.values;
+    return this.data;
   }
 }
 
@@ -56,6 +70,15 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
  */
 export function sortFloat64(values: Float64Array): Float64Array {
   const n = values.length;
+  // Data in time order often arrives sorted (timestamps, counters): one pass that stops at the first
+  // descent, counting +0 before -0 as one (the comparison sort puts -0 first).
+  let ascending = 1;
+  for (; ascending < n; ascending++) {
+    const previous = values[ascending - 1] as number;
+    const value = values[ascending] as number;
+    if (previous > value || (previous === value && previous === 0 && 1 / previous > 1 / value)) break;
+  }
+  if (ascending >= n) return values;
   if (n < RADIX_MIN_SIZE || !LITTLE_ENDIAN) return values.sort();
   const words = new Uint32Array(values.buffer, values.byteOffset, 2 * n);
   // Unsigned keys that order as the doubles do: negatives have every bit flipped, the rest the sign bit.

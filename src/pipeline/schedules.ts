@@ -30,6 +30,10 @@ export interface CreateScheduleOptions {
   overlap?: OverlapName;
   paused?: boolean;
   note?: string;
+  /** With --every: ticks fall on this instant plus whole intervals (default: whole intervals since the Unix epoch). */
+  anchor?: Date;
+  /** Prefix of the started runs' ids (Temporal appends each tick's time); default `<pipeline>-scheduled`. */
+  workflowId?: string;
 }
 
 export interface ScheduleSummary {
@@ -45,7 +49,9 @@ export interface ScheduleSummary {
 
 const INTERVAL = /^(\d+)\s*(s|m|h|d|w)$/;
 
-function specOf(options: Pick<CreateScheduleOptions, 'every' | 'cron'>): ScheduleSpec {
+const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
+
+function specOf(options: Pick<CreateScheduleOptions, 'every' | 'cron' | 'anchor'>): ScheduleSpec {
   if (Boolean(options.every) === Boolean(options.cron)) {
     throw new ValidationError('Give a schedule exactly one of --every (e.g. 1d, 6h) or --cron (e.g. "0 3 * * *").');
   }
@@ -53,7 +59,13 @@ function specOf(options: Pick<CreateScheduleOptions, 'every' | 'cron'>): Schedul
     const match = INTERVAL.exec(options.every.trim());
     if (!match) throw new ValidationError(`--every ${options.every} is not an interval: use a number and one of s, m, h, d, w (e.g. 1d, 6h, 30m).`);
     const unit = { s: 'seconds', m: 'minutes', h: 'hours', d: 'days', w: 'weeks' }[match[2] as 's'];
-    return { intervals: [{ every: `${match[1]} ${unit}` as `${number} seconds` }] };
+    const every = `${match[1]} ${unit}` as `${number} seconds`;
+    if (!options.anchor) return { intervals: [{ every }] };
+    if (Number.isNaN(options.anchor.getTime())) throw new ValidationError('The schedule\'s anchor is not a date.');
+    const period = Number(match[1]) * UNIT_MS[match[2] as 's'];
+    if (!(period > 0)) throw new ValidationError(`--every ${options.every} must be longer than zero.`);
+    const offset = ((options.anchor.getTime() % period) + period) % period;
+    return { intervals: [{ every, offset }] };
   }
   const fields = options.cron!.trim().split(/\s+/);
   if (fields.length < 5 || fields.length > 6) {
@@ -80,7 +92,7 @@ export async function createSchedule(client: Client, taskQueue: string, pipeline
         type: 'startWorkflow',
         workflowType: EXECUTOR_WORKFLOW,
         taskQueue,
-        workflowId: `${pipeline.name}-scheduled`,
+        workflowId: options.workflowId ?? `${pipeline.name}-scheduled`,
         args: [input],
         typedSearchAttributes: [
           { key: searchAttributes.pipeline, value: pipeline.name },

@@ -2,15 +2,16 @@
  * Model cards: what a reviewer needs to judge a version on one page: what it is for and who owns
  * it, what it learned from and over which window, the features it takes (with their sensitivity),
  * how well it did and on which validation set, how it treats subgroups, whether it behaves as
- * expected, where it came from, and who approved it. Rendered as Markdown for a repository or as a
+ * expected, what monitoring found since, where it came from, and who approved it. Rendered as Markdown for a repository or as a
  * self-contained HTML page (model-card-render.ts). A section the version has no data for says so:
  * an empty fairness section must read as "not measured", never as "nothing to report".
  *
  * @example
  * const html = await renderModelCard(db, 'flight-delay', 'champion', { format: 'html' });
  */
+import { and, desc, eq } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
-import type { ModelHistoryEvent } from '../db/schema.js';
+import { driftReports, type ModelHistoryEvent } from '../db/schema.js';
 import { versionHistoryOf } from './history.js';
 import { modelLineage, type LineageTree } from './lineage.js';
 import { aliasesOf, resolveVersion } from './lookup.js';
@@ -44,6 +45,8 @@ export interface ModelCard {
   registeredAt: Date;
   lineage: LineageTree;
   history: ModelHistoryEvent[];
+  /** The most recent drift reports of this version (src/monitoring), newest window first. */
+  monitoring: Array<{ id: string; windowFrom: Date; windowTo: Date; rows: number; enough: boolean; datasetDrift: boolean | null; predictionDrift: boolean | null; decayed: boolean | null; decision: string | null }>;
 }
 
 export interface ModelCardOptions {
@@ -78,6 +81,22 @@ export async function loadModelCard(db: Database, model: string, versionOrAlias:
     registeredAt: version.createdAt,
     lineage: await modelLineage(db, `${model}@${version.version}`),
     history: await versionHistoryOf(db, model, version.version),
+    monitoring: await db
+      .select({
+        id: driftReports.id,
+        windowFrom: driftReports.windowFrom,
+        windowTo: driftReports.windowTo,
+        rows: driftReports.rows,
+        enough: driftReports.enough,
+        datasetDrift: driftReports.datasetDrift,
+        predictionDrift: driftReports.predictionDrift,
+        decayed: driftReports.decayed,
+        decision: driftReports.decision,
+      })
+      .from(driftReports)
+      .where(and(eq(driftReports.modelName, model), eq(driftReports.version, version.version)))
+      .orderBy(desc(driftReports.windowTo))
+      .limit(10),
   };
 }
 
@@ -248,6 +267,38 @@ function behaviour(card: ModelCard): Block[] {
   ];
 }
 
+function monitoring(card: ModelCard): Block[] {
+  const r = card.metadata.reference;
+  const flag = (v: boolean | null) => (v === null ? 'not decided' : v ? 'yes' : 'no');
+  return [
+    r
+      ? {
+          kind: 'facts',
+          rows: [
+            ['Reference statistics', `${r.features.length} features over ${whole(r.trainRows)} training rows; predictions over ${whole(r.validationRows)} validation rows`],
+            ['Decay is measured against', `validation ROC AUC ${r.validationRocAuc.toFixed(4)}`],
+            ...(r.emptyFeatures?.length ? [['Features with no training values', r.emptyFeatures.join(', ')] as [string, string]] : []),
+          ],
+        }
+      : missing(card, 'reference', 'reference profile for drift monitoring'),
+    {
+      kind: 'table',
+      id: 'drift-reports',
+      header: ['Report', 'Window', 'Rows', 'Input drift', 'Prediction drift', 'Decay', 'Decision'],
+      rows: card.monitoring.map((m) => [
+        m.id,
+        `${m.windowFrom.toISOString()} to ${m.windowTo.toISOString()}`,
+        m.enough ? whole(m.rows) : `${whole(m.rows)} (too few to decide)`,
+        flag(m.datasetDrift),
+        flag(m.predictionDrift),
+        flag(m.decayed),
+        m.decision ?? 'none yet',
+      ]),
+      empty: 'No monitoring run has checked this version yet.',
+    },
+  ];
+}
+
 function approvals(card: ModelCard): Block[] {
   const steps = card.history.filter((e) => e.kind === 'transition' && (APPROVAL_STATUSES.has(e.from ?? '') || APPROVAL_STATUSES.has(e.to ?? '')));
   return [
@@ -270,6 +321,7 @@ export function cardSections(card: ModelCard): CardSection[] {
     { id: 'metrics', title: 'Metrics', blocks: metrics(card) },
     { id: 'fairness', title: 'Fairness', blocks: fairness(card) },
     { id: 'behaviour', title: 'Behavioural checks', blocks: behaviour(card) },
+    { id: 'monitoring', title: 'Monitoring', blocks: monitoring(card) },
     { id: 'lineage', title: 'Lineage', blocks: [{ kind: 'tree', root: card.lineage.root }] },
     { id: 'approvals', title: 'Approval history', blocks: approvals(card) },
     { id: 'history', title: 'History', blocks: [{ kind: 'table', id: 'history', header: HISTORY_HEADER, rows: historyRows(card.history), empty: 'No events recorded.' }] },

@@ -102,6 +102,18 @@ const curvesSchema = z.object({
   calibration: z.object({ probPred: points, probTrue: points, counts: z.array(count).max(1_000) }).optional(),
 });
 
+/** Where the version's reference statistics for drift monitoring are (src/monitoring/reference.ts): an artifact, too big for the card. */
+const referenceSchema = z.object({
+  uri: z.string().startsWith('artifact://'),
+  sha256: z.string().min(1),
+  features: z.array(text).max(10_000),
+  emptyFeatures: z.array(z.string()).max(10_000).optional(),
+  trainRows: count,
+  validationRows: count,
+  /** The validation metric performance decay is measured against. */
+  validationRocAuc: z.number().min(0).max(1),
+});
+
 const SECTIONS = {
   purpose: text,
   owner: z.string().min(1).max(200),
@@ -111,6 +123,7 @@ const SECTIONS = {
   fairness: fairnessSchema,
   behaviour: behaviourSchema,
   curves: curvesSchema,
+  reference: referenceSchema,
 } as const;
 
 type Sections = typeof SECTIONS;
@@ -119,6 +132,7 @@ export type FeatureMetadata = z.infer<typeof featureSchema>;
 export type FairnessMetadata = z.infer<typeof fairnessSchema>;
 export type BehaviourMetadata = z.infer<typeof behaviourSchema>;
 export type CurvesMetadata = z.infer<typeof curvesSchema>;
+export type ReferenceMetadata = z.infer<typeof referenceSchema>;
 
 // Unknown sections are kept: a newer writer may add one that this reader cannot show yet.
 const metadataSchema = z.looseObject(Object.fromEntries(Object.entries(SECTIONS).map(([k, s]) => [k, s.optional()])) as { [K in keyof Sections]: z.ZodOptional<Sections[K]> });

@@ -219,7 +219,7 @@ describeEachDriver('model registry contract', (driver) => {
     await register('bare', 'k1');
     const card = await renderModelCard(db.handle.db, 'bare', 1, { format: 'markdown' });
     const headings = [...card.matchAll(/^## (.+)$/gm)].map((m) => m[1]);
-    expect(headings).toEqual(['Overview', 'Purpose', 'Training data', 'Features', 'Metrics', 'Fairness', 'Behavioural checks', 'Lineage', 'Approval history', 'History']);
+    expect(headings).toEqual(['Overview', 'Purpose', 'Training data', 'Features', 'Metrics', 'Fairness', 'Behavioural checks', 'Monitoring', 'Lineage', 'Approval history', 'History']);
     for (const note of [
       '| Owner | not recorded |',
       '_No purpose was recorded for this version._',
@@ -228,6 +228,8 @@ describeEachDriver('model registry contract', (driver) => {
       '_No validation set description was recorded for this version._',
       '_No fairness report was recorded for this version._',
       '_No behavioural check was recorded for this version._',
+      '_No reference profile for drift monitoring was recorded for this version._',
+      '_No monitoring run has checked this version yet._',
       '_No approval step recorded: the version has not been submitted for approval (it is registered)._',
     ]) {
       expect(card).toContain(note);

@@ -24,7 +24,7 @@ interface DomNode {
   querySelector(selector: string): DomNode | null;
   querySelectorAll(selector: string): ArrayLike<DomNode>;
 }
-const SECTIONS = ['overview', 'purpose', 'training-data', 'features', 'metrics', 'fairness', 'behaviour', 'lineage', 'approvals', 'history'];
+const SECTIONS = ['overview', 'purpose', 'training-data', 'features', 'metrics', 'fairness', 'behaviour', 'monitoring', 'lineage', 'approvals', 'history'];
 
 describe('HTML model card in a browser', () => {
   const db = useTestDatabase('pglite');
@@ -77,7 +77,7 @@ describe('HTML model card in a browser', () => {
 
       expect(await page.title()).toBe('Model card: hostile v1');
       expect(await page.$$eval('body > section', (s) => s.map((e) => [e.id, e.querySelector('h2')?.textContent]))).toEqual(
-        SECTIONS.map((id, i) => [id, ['Overview', 'Purpose', 'Training data', 'Features', 'Metrics', 'Fairness', 'Behavioural checks', 'Lineage', 'Approval history', 'History'][i]]),
+        SECTIONS.map((id, i) => [id, ['Overview', 'Purpose', 'Training data', 'Features', 'Metrics', 'Fairness', 'Behavioural checks', 'Monitoring', 'Lineage', 'Approval history', 'History'][i]]),
       );
 
       const facts = Object.fromEntries(await page.$$eval('#overview tr', (rows) => rows.map((r) => [r.querySelector('th')?.textContent, r.querySelector('td')?.textContent])));
@@ -145,6 +145,7 @@ describe('HTML model card in a browser', () => {
         metrics: ['No validation set description was recorded for this version.'],
         fairness: ['No fairness report was recorded for this version.'],
         behaviour: ['No behavioural check was recorded for this version.'],
+        monitoring: ['No reference profile for drift monitoring was recorded for this version.', 'No monitoring run has checked this version yet.'],
         lineage: [],
         approvals: ['No approval step recorded: the version has not been submitted for approval (it is registered).'],
         history: [],

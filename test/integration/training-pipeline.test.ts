@@ -31,6 +31,7 @@ describeEachDriver('train-flight-delay pipeline', (driver) => {
       ['evaluateLogistic', 'completed'],
       ['evaluateBoosted', 'completed'],
       ['choose', 'completed'],
+      ['reference', 'completed'],
       ['register', 'completed'],
     ]);
     expect(result.outputs.quality).toMatchObject({ passed: true, rows: 20_000 });
@@ -69,6 +70,15 @@ describeEachDriver('train-flight-delay pipeline', (driver) => {
       ['invariance', 'distance'],
     ]);
     expect(card.metadata.curves?.roc?.fpr.length).toBeGreaterThan(2);
+    // Reference statistics for monitoring: every model feature over the training rows, predictions and ROC AUC over the validation rows.
+    const trained = (result.outputs.choose as { model: { trainRows: number; validationRows: number } }).model;
+    expect(card.metadata.reference).toMatchObject({
+      uri: expect.stringMatching(/^artifact:\/\/sha256\//),
+      features: ['hour', 'dayOfWeek', 'month', 'distance', 'originDelay7d', 'originFlights7d', 'origin'],
+      trainRows: trained.trainRows,
+      validationRows: trained.validationRows,
+      validationRocAuc: chosen.metrics.rocAuc,
+    });
     expect(card.description).toMatch(/^(logistic-regression|gradient-boosting), chosen over (logistic-regression|gradient-boosting) \(0\.\d{4}\) by held-out ROC AUC 0\.\d{4}\.$/);
     const description = await harness.env.client.workflow.getHandle(result.runId).describe();
     expect(description.typedSearchAttributes.get({ name: 'StewardModel', type: 'KEYWORD' })).toBe('delay-test');
@@ -89,6 +99,7 @@ describeEachDriver('train-flight-delay pipeline', (driver) => {
       evaluateLogistic: false,
       evaluateBoosted: true,
       choose: false,
+      reference: !((retuned.outputs.choose as { algorithm: string }).algorithm === 'logistic-regression'),
       register: !((retuned.outputs.choose as { algorithm: string }).algorithm === 'logistic-regression'),
     });
   });

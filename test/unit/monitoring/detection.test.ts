@@ -203,6 +203,20 @@ describe('what a report says about values and columns it could not use', () => {
   it('compares two samples of one shared value as not drifted', () => {
     expect(detectColumnDrift(Array(40).fill('on'), Array(30).fill('on'))).toMatchObject({ test: 'z', statistic: 0, pValue: 1, drifted: false });
   });
+
+  it('never reorders the caller’s typed arrays, with or without non-finite values, and counts NaN and infinities apart', () => {
+    const reference = normals(5000, 3);
+    const current = Float64Array.from([...normals(5000, 4, 0.2), Number.NaN, Number.NEGATIVE_INFINITY]);
+    const [referenceCopy, currentCopy] = [reference.slice(), current.slice()];
+    for (const test of ['ks', 'wasserstein', 'jensenshannon'] as const) {
+      const result = detectColumnDrift(reference, current, { test });
+      expect(result.decided).toBe(true);
+      expect(result.counts.current).toEqual({ rows: 5002, used: 5000, missing: 0, nan: 1, infinite: 1 });
+    }
+    expect(reference).toEqual(referenceCopy);
+    expect(current).toEqual(currentCopy);
+    expect(detectColumnDrift(reference, current, { test: 'ks' }).pValue).toBe(ksTwoSample(reference, normals(5000, 4, 0.2)).pValue);
+  });
 });
 
 describe('bad input', () => {

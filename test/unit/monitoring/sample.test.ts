@@ -20,4 +20,13 @@ describe('sortFloat64', () => {
     const values = Float64Array.from({ length: 10_000 }, (_, i) => 1000 + ((i * 7919) % 10_000) * 1e-9);
     expect([...sortFloat64(values.slice())]).toEqual([...values.slice().sort()]);
   });
+
+  it('leaves sorted input as it is, and still sorts input that is sorted but for a signed zero or its last value', () => {
+    const sorted = Float64Array.from({ length: 20_000 }, (_, i) => 978307200000 + i * 1000);
+    expect(sortFloat64(sorted.slice())).toEqual(sorted);
+    const zeros = Float64Array.from([...Array.from({ length: 5_000 }, (_, i) => -5_000 + i), 0, -0, 0, 1]);
+    expect([...sortFloat64(zeros.slice())].map((v) => Object.is(v, -0))).toEqual([...zeros.slice().sort()].map((v) => Object.is(v, -0)));
+    const lastOut = Float64Array.from([...sorted.subarray(0, 9_999), -1]);
+    expect([...sortFloat64(lastOut.slice())]).toEqual([...lastOut.slice().sort()]);
+  });
 });

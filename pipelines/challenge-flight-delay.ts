@@ -1,0 +1,61 @@
+/**
+ * A challenger for the flight-delay champion, started by drift-retrain-flight-delay when its policy
+ * decides to retrain: train (the train-flight-delay pipeline as a child, on the source's flights up
+ * to the monitored window's start) -> compare (challenger and champion scored again on the same
+ * labelled rows of the window; the run stops here, with the numbers, unless the challenger's ROC AUC
+ * is higher by the margin) -> validate -> the release sign-off (release-flight-delay's policy) ->
+ * promote to champion. Every comparison and decision lands in the audit trail.
+ */
+import { z } from 'zod';
+import { approvalGate, childPipeline, definePipeline, output, param } from '../src/pipeline/definition.js';
+import { compareChallenger } from './monitoring-steps.js';
+import { releasePolicy } from './release-flight-delay.js';
+import { promoteModel, validateModel } from './steps.js';
+
+export const challengeFlightDelay = definePipeline({
+  name: 'challenge-flight-delay',
+  description: 'Retrain the flight-delay model on fresh data, compare it with the champion on recent labelled traffic, and release it through the sign-off if it is better',
+  params: z.object({
+    modelName: z.string().regex(/^[a-z][a-z0-9-]*$/).default('flight-delay'),
+    source: z.string().min(1).default('vega:flights-3m.parquet'),
+    rows: z.coerce.number().int().positive().max(3_000_000),
+    windowFrom: z.string().min(1),
+    windowTo: z.string().min(1),
+    margin: z.coerce.number().min(-1).max(1).default(0.005),
+    minLabelledRows: z.coerce.number().int().positive().default(200),
+    minRocAuc: z.coerce.number().min(0).max(1).default(0.55),
+    /** The drift report whose decision started this run. */
+    reportId: z.string().default(''),
+  }),
+  steps: [
+    childPipeline('train', 'train-flight-delay', { source: param('source'), rows: param('rows'), modelName: param('modelName') }, { outputs: ['register'] }),
+    compareChallenger.step('compare', {
+      modelName: param('modelName'),
+      challenger: output('train', 'register', 'version'),
+      windowFrom: param('windowFrom'),
+      windowTo: param('windowTo'),
+      margin: param('margin'),
+      minLabelledRows: param('minLabelledRows'),
+      reportId: param('reportId'),
+    }),
+    validateModel.step('validate', { modelName: output('compare', 'modelName'), version: output('compare', 'version'), minRocAuc: param('minRocAuc'), behaviour: 'review' }),
+    approvalGate('signoff', {
+      subject: {
+        model: output('validate', 'modelName'),
+        version: output('validate', 'version'),
+        rocAuc: output('validate', 'rocAuc'),
+        failedChecks: output('validate', 'failedChecks'),
+        championRocAuc: output('compare', 'championRocAuc'),
+        challengerRocAuc: output('compare', 'challengerRocAuc'),
+      },
+      policy: releasePolicy,
+    }),
+    promoteModel.step('promote', {
+      modelName: output('validate', 'modelName'),
+      version: output('validate', 'version'),
+      alias: 'champion',
+      approvalId: output('signoff', 'approvalId'),
+      reviewers: output('signoff', 'reviewer'),
+    }),
+  ],
+});

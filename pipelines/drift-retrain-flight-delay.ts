@@ -1,0 +1,77 @@
+/**
+ * Scheduled monitoring of the flight-delay champion, and the decision to retrain:
+ *
+ *   monitor (input drift per feature, prediction drift, performance decay over the window, against
+ *   the reference stored with the version; a drift report per run) -> policy (triggers, a cool-down
+ *   between retrains, a maximum per period; the decision and its numbers on the report and in the
+ *   audit trail) -> launch (when the policy says retrain: a challenge-flight-delay run, which
+ *   retrains on the source's flights up to the window's start, compares challenger and champion on
+ *   the window's labelled rows, which neither trained on, stops unless the challenger is better by
+ *   the margin, and otherwise goes through the release sign-off and promotion).
+ *
+ * The challenge is its own run (started by `launch`, id `<this run>-challenge`) because the executor
+ * has no conditional steps: a run that decides to hold completes, with nothing skipped or failed.
+ * Start it on a schedule: `steward schedule create drift-retrain-flight-delay --every 7d`. A scheduled
+ * run's window ends at its tick's nominal time, so a late or backfilled tick monitors its own week.
+ */
+import { z } from 'zod';
+import { definePipeline, output, param, scheduledAt } from '../src/pipeline/definition.js';
+import { launchChallenge, monitorDrift, retrainPolicy } from './monitoring-steps.js';
+
+const modelName = z.string().regex(/^[a-z][a-z0-9-]*$/).default('flight-delay');
+
+export const driftRetrainFlightDelay = definePipeline({
+  name: 'drift-retrain-flight-delay',
+  description: 'Monitor the flight-delay champion over a window (drift, decay), decide by policy whether to retrain, and start the challenge run if so',
+  params: z.object({
+    modelName,
+    /** End of the window (ISO 8601); empty means the schedule tick's time, or when the step runs if no schedule started it. */
+    windowEnd: z.string().default(''),
+    windowDays: z.coerce.number().positive().max(366).default(7),
+    minRows: z.coerce.number().int().positive().default(500),
+    minLabelledRows: z.coerce.number().int().positive().default(200),
+    decayThreshold: z.coerce.number().gt(0).lt(1).default(0.05),
+    /** Comma-separated: drift, prediction, decay. */
+    triggers: z.string().default('drift,decay'),
+    coolDownHours: z.coerce.number().min(0).default(144),
+    maxRetrainsPerPeriod: z.coerce.number().int().min(0).default(2),
+    periodDays: z.coerce.number().positive().default(30),
+    source: z.string().min(1).default('vega:flights-3m.parquet'),
+    maxTrainRows: z.coerce.number().int().positive().max(3_000_000).default(3_000_000),
+    minTrainRows: z.coerce.number().int().positive().default(1_000),
+    /** How much higher the challenger's ROC AUC must be than the champion's on the same rows. */
+    margin: z.coerce.number().min(-1).max(1).default(0.005),
+  }),
+  steps: [
+    monitorDrift.step('monitor', {
+      modelName: param('modelName'),
+      version: 'champion',
+      windowEnd: param('windowEnd'),
+      scheduledAt,
+      windowDays: param('windowDays'),
+      minRows: param('minRows'),
+      minLabelledRows: param('minLabelledRows'),
+      decayThreshold: param('decayThreshold'),
+    }),
+    retrainPolicy.step('policy', {
+      modelName: param('modelName'),
+      reportId: output('monitor', 'reportId'),
+      triggers: param('triggers'),
+      coolDownHours: param('coolDownHours'),
+      maxRetrainsPerPeriod: param('maxRetrainsPerPeriod'),
+      periodDays: param('periodDays'),
+    }),
+    launchChallenge.step('launch', {
+      decision: output('policy', 'decision'),
+      reportId: output('monitor', 'reportId'),
+      modelName: param('modelName'),
+      source: param('source'),
+      windowFrom: output('monitor', 'windowFrom'),
+      windowTo: output('monitor', 'windowTo'),
+      maxTrainRows: param('maxTrainRows'),
+      minTrainRows: param('minTrainRows'),
+      margin: param('margin'),
+      minLabelledRows: param('minLabelledRows'),
+    }),
+  ],
+});

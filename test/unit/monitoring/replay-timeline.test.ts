@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { replayTimelineHtml, type ReplayWeek } from '../../../src/cli/demo-drift.js';
+
+const week = (n: number, over: Partial<ReplayWeek> = {}): ReplayWeek => ({
+  week: n,
+  runId: `drift-replay-m-2001-03-${n}`,
+  from: `2001-03-${String(n * 7 - 6).padStart(2, '0')}`,
+  to: `2001-03-${String(n * 7 + 1).padStart(2, '0')}`,
+  champion: 1,
+  rows: 2000,
+  datasetDrift: false,
+  predictionDrift: false,
+  driftedColumns: [],
+  rocAuc: 0.7,
+  validationRocAuc: 0.72,
+  decayed: false,
+  decision: 'hold',
+  reasons: ['No trigger fired.'],
+  challenge: null,
+  ...over,
+});
+
+describe('the drift replay’s timeline', () => {
+  it('draws ROC AUC and drifted share per week, marks drift, decay and challenges, and lists every week', () => {
+    const html = replayTimelineHtml('flight-delay-replay', [
+      week(1),
+      week(2, { datasetDrift: true, driftedColumns: ['month', 'hour', 'distance', 'originDelay7d'], decayed: true, rocAuc: 0.6, decision: 'retrain', challenge: { runId: 'r-challenge', outcome: 'promoted', version: 2, detail: 'v2 promoted to champion' } }),
+      week(3, { champion: 2, rocAuc: null, decayed: null, challenge: { runId: 'x', outcome: 'stopped', version: null, detail: 'Challenger <b>v3</b> is not better' } }),
+    ]);
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html.match(/<svg /g)).toHaveLength(1);
+    expect(html.match(/<polyline /g)).toHaveLength(3);
+    expect(html).toContain('<circle ');
+    expect(html).toContain('stroke="#54a24b"');
+    expect(html).toContain('stroke="#9d755d"');
+    expect(html).toContain('Challenger &lt;b&gt;v3&lt;/b&gt; is not better');
+    expect(html).not.toMatch(/<script|<b>/);
+    expect(html.match(/<tr><td>/g)).toHaveLength(3);
+    expect(html).toContain('<td>month, hour, distance, originDelay7d (dataset drift)</td>');
+  });
+});

@@ -1,0 +1,160 @@
+import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../../../src/errors.js';
+import { profileColumn, profileColumns, type ReferenceProfile } from '../../../src/monitoring/index.js';
+import { buildDriftReport, renderDriftReportHtml } from '../../../src/monitoring/report.js';
+import { assessWindow, type WindowData } from '../../../src/monitoring/window.js';
+
+function uniforms(n: number, seed: number): Float64Array {
+  let state = seed >>> 0;
+  return Float64Array.from({ length: n }, () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  });
+}
+
+const AIRPORTS = ['ATL', 'DFW', 'LAX', 'ORD'];
+
+/** Flights whose delay risk grows with distance; `shift` moves distances, `noise` blurs the labels. */
+function flights(n: number, seed: number, options: { shift?: number; noise?: number; airports?: string[] } = {}) {
+  const u = uniforms(3 * n, seed);
+  const airports = options.airports ?? AIRPORTS;
+  const distance = Array.from({ length: n }, (_, i) => 200 + 1500 * u[3 * i]! + (options.shift ?? 0));
+  const origin = Array.from({ length: n }, (_, i) => airports[Math.floor(u[3 * i + 1]! * airports.length)]!);
+  const scores = Float64Array.from(distance, (d) => Math.min(0.99, Math.max(0.01, (d - 200) / 1500)));
+  const noise = options.noise ?? 0.1;
+  const labels = Float64Array.from(scores, (s, i) => ((u[3 * i + 2]! < noise ? u[3 * i + 2]! / noise : s) > 0.5 ? 1 : 0));
+  return { distance, origin, scores, labels };
+}
+
+function referenceOf(n: number): ReferenceProfile {
+  const train = flights(n, 1);
+  const validation = flights(n / 4, 2);
+  const profiled = profileColumns({ distance: train.distance, origin: train.origin });
+  return {
+    format: 'steward.reference/v1',
+    features: profiled.columns,
+    emptyFeatures: profiled.empty,
+    prediction: profileColumn(validation.scores)!,
+    validation: { rows: n / 4, positives: 0, rocAuc: 0.95, logLoss: 0.3, from: '2001-03-01T00:00:00Z', to: '2001-03-31T00:00:00Z' },
+    training: { rows: n, to: '2001-03-01T00:00:00Z' },
+  };
+}
+
+function windowOf(f: ReturnType<typeof flights>, labelled = f.labels.length): WindowData {
+  const labels = f.labels.map((l, i) => (i < labelled ? l : Number.NaN));
+  return { columns: { distance: f.distance, origin: f.origin }, scores: f.scores, labels, requests: f.scores.length, failedRequests: 0 };
+}
+
+describe('a monitoring window against the reference stored at training time', () => {
+  const reference = referenceOf(20_000);
+
+  it('finds no drift and no decay when serving looks like training', () => {
+    const result = assessWindow(reference, windowOf(flights(3_000, 3)));
+    expect(result).toMatchObject({ enough: true, rows: 3_000, labelledRows: 3_000, missingFeatures: [], extraColumns: [], unusableColumns: [] });
+    expect(result.inputDrift?.columns.map((c) => [c.column, c.test, c.drifted])).toEqual([
+      ['distance', 'wasserstein', false],
+      ['origin', 'jensenshannon', false],
+    ]);
+    expect(result.predictionDrift).toMatchObject({ test: 'wasserstein', drifted: false });
+    expect(result.decay).toMatchObject({ decided: true, decayed: false, reference: 0.95 });
+    expect(result.decay.current).toBeGreaterThan(0.9);
+  });
+
+  it('detects input and prediction drift when distances move, and decay when the labels stop following the scores', () => {
+    const moved = assessWindow(reference, windowOf(flights(3_000, 4, { shift: 400 })));
+    expect(moved.inputDrift?.columns.find((c) => c.column === 'distance')).toMatchObject({ drifted: true });
+    expect(moved.predictionDrift?.drifted).toBe(true);
+    const noisy = assessWindow(reference, windowOf(flights(3_000, 5, { noise: 0.6 })));
+    expect(noisy.decay).toMatchObject({ decided: true, decayed: true, threshold: 0.05 });
+    expect(noisy.decay.drop).toBeCloseTo(0.95 - noisy.decay.current!, 12);
+    expect(noisy.inputDrift?.driftedColumns).toBe(0);
+  });
+
+  it('decides nothing on a window with too few rows, and says how many it had', () => {
+    const result = assessWindow(reference, windowOf(flights(100, 6)));
+    expect(result).toMatchObject({ enough: false, inputDrift: null, predictionDrift: null, reason: 'Too few rows to decide: the window has 100 scored rows; at least 500 are needed.' });
+    expect(result.decay).toMatchObject({ decided: false, decayed: null });
+  });
+
+  it('leaves decay undecided with too few labels or only one outcome', () => {
+    expect(assessWindow(reference, windowOf(flights(1_000, 7), 50)).decay).toMatchObject({
+      decided: false,
+      labelledRows: 50,
+      reason: 'Too few labelled rows to measure decay: 50 have ground truth; at least 200 are needed.',
+    });
+    const f = flights(1_000, 8);
+    f.labels.fill(0);
+    expect(assessWindow(reference, windowOf(f)).decay.reason).toBe('ROC AUC needs both outcomes among the labelled rows; all 1000 are negative.');
+  });
+
+  it('reports missing, extra, all-null and unusable columns and unseen categories instead of dropping them', () => {
+    const f = flights(1_000, 9, { airports: [...AIRPORTS, 'SFO'] });
+    const data = windowOf(f);
+    const gone = { ...data, columns: { origin: f.origin, carrier: f.origin.map(() => 'AA') } };
+    const result = assessWindow(reference, gone);
+    expect(result.missingFeatures).toEqual(['distance']);
+    expect(result.extraColumns).toEqual(['carrier']);
+    expect(result.inputDrift?.columns.find((c) => c.column === 'distance')).toMatchObject({ decided: false, reason: 'The column is missing from the current data.' });
+    expect(result.inputDrift?.columns.find((c) => c.column === 'origin')).toMatchObject({ unseenCategories: ['SFO'] });
+
+    const nulls = assessWindow(reference, { ...data, columns: { distance: f.distance.map(() => null), origin: f.origin } });
+    expect(nulls.inputDrift?.columns.find((c) => c.column === 'distance')).toMatchObject({ decided: false, reason: expect.stringMatching(/^No usable current values: all 1000 are null/) });
+
+    const mixed = assessWindow(reference, { ...data, columns: { distance: f.distance.map((d, i) => (i === 7 ? 'far' : d)), origin: f.origin.map(() => 3) } });
+    expect(mixed.unusableColumns).toEqual([
+      { column: 'distance', reason: 'It mixes numbers (first at row 0) and strings (first at row 7, "far").' },
+      { column: 'origin', reason: 'The model was trained on strings, but the window holds numbers (row 0: 3).' },
+    ]);
+    expect(mixed.inputDrift?.columns).toEqual([]);
+  });
+
+  it('refuses options that make no sense', () => {
+    expect(() => assessWindow(reference, windowOf(flights(600, 10)), { minRows: 0 })).toThrow(ValidationError);
+    expect(() => assessWindow(reference, windowOf(flights(600, 10)), { decayThreshold: 2 })).toThrow('decayThreshold must be between 0 and 1, got 2.');
+  });
+});
+
+describe('the drift report of a monitoring run', () => {
+  const reference = referenceOf(20_000);
+  const context = { id: 'week-23', model: 'delay', version: 3, from: new Date('2001-06-04T00:00:00Z'), to: new Date('2001-06-11T00:00:00Z') };
+
+  it('lists every column’s test, statistic, threshold and verdict, with a chart for each drifted column only', () => {
+    const f = flights(3_000, 11, { shift: 400, airports: [...AIRPORTS, 'SFO'] });
+    const data = windowOf(f);
+    const report = buildDriftReport(context, assessWindow(reference, data), data, reference);
+    expect(report).toMatchObject({ id: 'week-23', model: 'delay', version: 3, window: { from: '2001-06-04T00:00:00.000Z', to: '2001-06-11T00:00:00.000Z' }, rows: 3_000, enough: true });
+    const distance = report.columns.find((c) => c.column === 'distance')!;
+    expect(distance).toMatchObject({ test: 'wasserstein', threshold: 0.1, verdict: 'drift' });
+    expect(distance.statistic).toBe(distance.distance);
+    // 400 miles beyond a 200-1,700 range: about a quarter of the window lies above the reference's maximum.
+    expect(distance.chart?.outside?.above).toBeGreaterThan(0.2);
+    expect(distance.chart?.reference.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
+    expect(distance.svg).toMatch(/^<svg [^>]*data-column="distance"/);
+    const origin = report.columns.find((c) => c.column === 'origin')!;
+    expect(origin.unseenCategories).toEqual(['SFO']);
+    expect(origin.chart === null).toBe(origin.verdict !== 'drift');
+    expect(report.prediction).toMatchObject({ column: 'prediction', verdict: 'drift' });
+    expect(JSON.parse(JSON.stringify(report))).toEqual(report);
+  });
+
+  it('renders as an HTML fragment without scripts, escaping what the log and the names carry', () => {
+    const f = flights(1_000, 12, { shift: 400, airports: ['<script>alert(1)</script>'] });
+    const data = windowOf(f);
+    const html = renderDriftReportHtml(buildDriftReport({ ...context, id: 'a"b' }, assessWindow(reference, data), data, reference));
+    expect(html).not.toMatch(/<script/i);
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(html).toContain('id="drift-a&quot;b"');
+    expect(html.match(/<figure /g)?.length).toBeGreaterThanOrEqual(2);
+    expect(html).toContain('<tr data-verdict="drift">');
+  });
+
+  it('says a window with too few rows decided nothing', () => {
+    const data = windowOf(flights(100, 13));
+    const report = buildDriftReport(context, assessWindow(reference, data), data, reference);
+    expect(report).toMatchObject({ enough: false, datasetDrift: null, columns: [], prediction: null, decay: { decided: false } });
+    expect(renderDriftReportHtml(report)).toContain('not decided: Too few rows to decide: the window has 100 scored rows; at least 500 are needed.');
+  });
+});
