@@ -6,7 +6,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { openDatabase } from '../db/client.js';
+import { enrichments } from '../../pipelines/features/enrichments.js';
+import { featureDefinitions } from '../../pipelines/features/index.js';
+import { openDatabase, type Database } from '../db/client.js';
+import { createFeatureStore } from '../features/index.js';
+import { Enricher } from '../serving/enrichment.js';
 import { ValidationError } from '../errors.js';
 import { LocalArtifactStore } from '../registry/artifacts.js';
 import { parseModelRef } from '../registry/lookup.js';
@@ -43,6 +47,7 @@ interface ServeOptions {
   bodyLimit: string;
   adminTokenFile?: string;
   threads?: string;
+  enrich: string[];
 }
 
 interface BatchOptions {
@@ -67,11 +72,15 @@ export function registerServingCommands(program: Command, context: () => Command
     .option('--body-limit <bytes>', 'largest request body; larger ones get 413', '1048576')
     .option('--admin-token-file <path>', 'require Authorization: Bearer <the file content> on /admin routes')
     .option('--threads <n>', "onnxruntime's intra-op threads per model version (default: onnxruntime's choice)")
+    .option('--enrich <model>', 'let /predict rows of <model> carry `entities` instead of the features the online store serves (repeatable; mappings in pipelines/features/enrichments.ts)', collect, [])
     .addHelpText(
       'after',
       `
 Examples:
   steward serve --model flight-delay@champion
+  steward serve --model flight-delay@champion --enrich flight-delay   # after steward apply and materialize
+  curl -s localhost:8000/predict/flight-delay -H 'content-type: application/json' \\
+    -d '{"entities": {"origin": "ORD"}, "hour": 17, "dayOfWeek": 5, "month": 3, "distance": 740}'
   curl -s localhost:8000/predict/flight-delay -H 'content-type: application/json' \\
     -d '{"hour": 17, "dayOfWeek": 5, "month": 3, "distance": 740, "originDelay7d": 12.5, "originFlights7d": 3100, "origin": "ORD"}'
   curl -s -X PUT localhost:8000/admin/models/flight-delay/routing -H 'content-type: application/json' \\
@@ -94,6 +103,19 @@ Examples:
     .action(async (options: BatchOptions) => scoreBatch(context(), options));
 }
 
+/** One Enricher per --enrich model, over this deployment's feature definitions and the online store. */
+function enrichersFor(models: readonly string[], db: Database): Record<string, Enricher> | undefined {
+  if (models.length === 0) return undefined;
+  const store = createFeatureStore(db, featureDefinitions);
+  return Object.fromEntries(
+    models.map((model) => {
+      const config = enrichments[model];
+      if (!config) throw new ValidationError(`--enrich ${model}: no enrichment is defined for it; defined: ${Object.keys(enrichments).join(', ') || 'none'} (pipelines/features/enrichments.ts).`);
+      return [model, new Enricher(store, config)];
+    }),
+  );
+}
+
 async function serve(ctx: CommandContext, options: ServeOptions): Promise<void> {
   const { config, logger } = ctx;
   const port = wholeNumber(options.port, '--port', 0);
@@ -112,7 +134,8 @@ async function serve(ctx: CommandContext, options: ServeOptions): Promise<void> 
     : undefined;
   if (log) metrics.watchPredictionLog(log);
   const host = new ModelHost({ source: registrySource(database.db, new LocalArtifactStore(path.join(config.home, 'artifacts'))), metrics, log, logger, load: { session } });
-  const app = createScorerServer({ host, metrics, db: database.db, bodyLimit, adminToken, logger });
+  const enrich = enrichersFor(options.enrich, database.db);
+  const app = createScorerServer({ host, metrics, db: database.db, bodyLimit, adminToken, logger, enrich });
   try {
     for (const ref of options.model) {
       const change = await host.deploy(ref, { pollMs: pollSeconds > 0 ? pollSeconds * 1000 : undefined });

@@ -7,6 +7,7 @@
  *   GET  /v2/models/{name}[/versions/{v}][/ready]      model metadata and readiness
  *   POST /v2/models/{name}[/versions/{v}]/infer        OIP v2 inference (tensors in, tensors out)
  *   POST /predict/{name} | /predict                    { feature: value, ... } or an array of them
+ *                                                      (with `entities` per row where enrichment is on)
  *   POST /predictions/{requestId}/ground-truth         { value } | { values: [...] }
  *   GET  /metrics                                      Prometheus text format
  *   GET  /admin/models[/{name}]                        what is loaded and how it is routed
@@ -24,6 +25,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Database } from '../db/client.js';
 import { isStewardError, NotFoundError, ValidationError } from '../errors.js';
 import type { Logger } from '../platform/logger.js';
+import type { Enricher } from './enrichment.js';
 import { attachGroundTruth, parseGroundTruth } from './ground-truth.js';
 import type { ScorerMetrics } from './metrics.js';
 import type { ModelHost, ScoreResult } from './model-host.js';
@@ -42,6 +44,12 @@ export interface ScorerServerOptions {
   /** Whether /predict bodies are kept for the prediction log as sent (default true; false logs decoded values). */
   logRequestBodies?: boolean;
   logger?: Pick<Logger, 'error'>;
+  /**
+   * Per model name, the Enricher for /predict rows that carry `entities` (enrichment.ts). Such a
+   * request is logged as scored, with the store's values, rather than as sent; requests without
+   * `entities` are untouched.
+   */
+  enrich?: Readonly<Record<string, Enricher>>;
 }
 
 const { version: STEWARD_VERSION } = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -108,11 +116,13 @@ export function createScorerServer(options: ScorerServerOptions): FastifyInstanc
     const single = !Array.isArray(body);
     const records = (single ? [body] : body) as Record<string, unknown>[];
     const requestId = requestIdOf(request);
+    const enricher = options.enrich && Object.hasOwn(options.enrich, model) ? options.enrich[model] : undefined;
+    const enriched = enricher ? await enricher.decoder(records, single) : undefined;
     const result = await host.score(model, {
       requestId,
       routingKey: routingKeyOf(request),
-      decode: decodeRecords(records, single),
-      records: keepBodies ? records : undefined,
+      decode: enriched ?? decodeRecords(records, single),
+      records: keepBodies && !enriched ? records : undefined,
     });
     reply.header('x-request-id', requestId);
     return single
