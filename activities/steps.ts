@@ -9,7 +9,15 @@ import type { OnceOptions } from '../src/db/idempotency.js';
 import { ingestFlights, sourceFingerprint, summarizeDelays } from '../src/datasets/flights.js';
 import { buildFlightTrainingSet } from '../src/features/flight-training-set.js';
 import { checkFlightQuality } from '../src/governance/flight-quality.js';
-import { evaluateFlightDelayModel, trainFlightDelayModel, type Evaluation, type TrainOptions, type TrainedModel } from '../src/ml/flight-delay-model.js';
+import {
+  evaluateFlightDelayModel,
+  profileFlightDelayReference,
+  trainFlightDelayModel,
+  type Evaluation,
+  type ReferenceProfileResult,
+  type TrainOptions,
+  type TrainedModel,
+} from '../src/ml/flight-delay-model.js';
 import { flightDelayVersionMetadata } from '../src/ml/flight-delay-report.js';
 import { ValidationError } from '../src/errors.js';
 import type { StepImplementations } from '../src/pipeline/step-runtime.js';
@@ -30,9 +38,9 @@ export function createStepImplementations(db: Database, artifacts: ArtifactStore
         summarizeDelays(db, input.ingestionId, ctx.idempotencyKey, { ...writeOptions, delayThresholdMinutes: input.delayThresholdMinutes }),
     },
     checkFlightQuality: {
-      run: async (input: { ingestionId: string; minRows: number }) => {
-        const report = await checkFlightQuality(db, input.ingestionId, { minRows: input.minRows });
-        return { passed: report.passed, rows: report.rows, expectations: report.results.length };
+      run: async (input: { ingestionId: string; minRows: number }, ctx) => {
+        const report = await checkFlightQuality(db, input.ingestionId, { minRows: input.minRows, key: `quality:${ctx.idempotencyKey}`, runId: ctx.runId });
+        return { passed: report.passed, rows: report.rows, expectations: report.results.length, resultKey: report.key };
       },
     },
     buildTrainingSet: {
@@ -45,6 +53,10 @@ export function createStepImplementations(db: Database, artifacts: ArtifactStore
     evaluateModel: {
       run: (input: { modelUri: string; trainingSetUri: string; testFraction: number }) =>
         evaluateFlightDelayModel(artifacts, input.modelUri, input.trainingSetUri, { testFraction: input.testFraction }),
+    },
+    profileReference: {
+      run: (input: { model: { modelUri: string }; trainingSetUri: string; testFraction: number }) =>
+        profileFlightDelayReference(artifacts, input.model.modelUri, input.trainingSetUri, { testFraction: input.testFraction }),
     },
     chooseModel: {
       // Champion-challenger among this run's candidates: the best held-out ROC AUC wins.
@@ -72,6 +84,8 @@ export function createStepImplementations(db: Database, artifacts: ArtifactStore
           metrics: Record<string, unknown>;
           ranking?: Array<{ algorithm: string; rocAuc: number }>;
           owner?: string;
+          /** The profileReference step's output: stored in the version's metadata for monitoring. */
+          reference?: ReferenceProfileResult;
         },
         ctx,
       ) => {
@@ -89,6 +103,7 @@ export function createStepImplementations(db: Database, artifacts: ArtifactStore
           algorithm: input.model.algorithm,
         });
         const card = flightDelayVersionMetadata({ ...input, evaluation: input.metrics as Partial<Evaluation> });
+        if (input.reference) card.metadata = { ...card.metadata, reference: input.reference };
         const { version, created } = await registerModelVersion(
           db,
           {

@@ -9,6 +9,9 @@ import { stepActivityOptions } from './step-options.js';
 
 export interface FanOutBatchInput {
   runId: string;
+  /** The pipeline and the principal who started it, for the steps' lineage and access checks. */
+  pipeline?: string;
+  startedBy?: string;
   step: string;
   each: FanOutStepSpec['each'];
   items: unknown[];
@@ -34,8 +37,8 @@ export async function fanOutBatch(input: FanOutBatchInput): Promise<FanOutBatchR
       const index = input.firstIndex + i;
       const name = `${input.step}[${index}]`;
       const { runStep } = proxyActivities<Activities>(stepActivityOptions(input.each, name));
-      const stepInput = resolveTemplate(input.each.input, { params: {}, outputs: {}, item: input.items[i], run: { id: input.runId, pipeline: '', startedAt: info.startTime.toISOString() } }, `Step "${name}"`);
-      const result = await runStep({ runId: input.runId, step: name, uses: input.each.uses, version: input.each.version, input: stepInput, cache: input.cache && input.each.cache });
+      const stepInput = resolveTemplate(input.each.input, { params: {}, outputs: {}, item: input.items[i], run: { id: input.runId, pipeline: '', startedAt: info.startTime.toISOString(), scheduledAt: '' } }, `Step "${name}"`);
+      const result = await runStep({ runId: input.runId, ...(input.pipeline ? { pipeline: input.pipeline } : {}), ...(input.startedBy ? { startedBy: input.startedBy } : {}), step: name, uses: input.each.uses, version: input.each.version, input: stepInput, cache: input.cache && input.each.cache });
       outputs[i] = result.output;
       if (result.cached) cached++;
     }

@@ -2,3 +2,4 @@
 export { runPipeline, runStateQuery } from './run-pipeline.js';
 export { fanOutBatch } from './fan-out.js';
 export { approvalsQuery, decideSignal, decideUpdate } from './approval.js';
+export { deploymentStateQuery, rollbackModel, rollbackSignal, rollbackUpdate, runDeployment } from './deployment.js';

@@ -23,6 +23,7 @@ import {
 import type { Activities } from '../activities/index.js';
 import {
   PIPELINE_STEP_FAILED,
+  scheduledStartTime,
   searchAttributes,
   type RunPipelineInput,
   type RunPipelineResult,
@@ -30,7 +31,9 @@ import {
   type StepState,
 } from '../src/contracts.js';
 import { resolveTemplate, type ResolveContext, type StepSpec } from '../src/pipeline/spec.js';
+import type { DeploymentInput, DeploymentResult } from '../src/serving/deployment-types.js';
 import { awaitApproval, registerApprovalHandlers } from './approval.js';
+import { runDeployment } from './deployment.js';
 import { fanOutBatch, type FanOutBatchResult } from './fan-out.js';
 import { stepActivityOptions } from './step-options.js';
 
@@ -63,10 +66,11 @@ export async function runPipeline(input: RunPipelineInput): Promise<RunPipelineR
   state.steps = spec.steps.map((s) => ({ name: s.name, kind: s.kind, status: 'pending', after: s.after }));
   const stateOf = (name: string) => state.steps.find((s) => s.name === name)!;
   const outputs: Record<string, Record<string, unknown>> = {};
+  const scheduledAt = info.typedSearchAttributes.get(scheduledStartTime)?.toISOString() ?? '';
   const context = (): ResolveContext => ({
     params,
     outputs,
-    run: { id: info.workflowId, pipeline: spec.name, startedAt: info.startTime.toISOString() },
+    run: { id: info.workflowId, pipeline: spec.name, startedAt: info.startTime.toISOString(), scheduledAt },
   });
   const cache = input.cache ?? true;
   const record = () => upsertMemo({ runState: state });
@@ -77,7 +81,7 @@ export async function runPipeline(input: RunPipelineInput): Promise<RunPipelineR
       case 'activity': {
         const stepInput = resolveTemplate(step.input, context(), where);
         const { runStep } = proxyActivities<Activities>(stepActivityOptions(step, step.name));
-        const result = await runStep({ runId: info.workflowId, step: step.name, uses: step.uses, version: step.version, input: stepInput, cache: cache && step.cache });
+        const result = await runStep({ runId: info.workflowId, pipeline: spec.name, ...(input.startedBy ? { startedBy: input.startedBy } : {}), step: step.name, uses: step.uses, version: step.version, input: stepInput, cache: cache && step.cache });
         outputs[step.name] = result.output;
         Object.assign(s, { output: summarizeOutput(result.output), cached: result.cached, attempts: result.attempt });
         // A step that registers a model names it: the run becomes findable by model in the Temporal UI.
@@ -105,7 +109,7 @@ export async function runPipeline(input: RunPipelineInput): Promise<RunPipelineR
             const index = nextBatch++;
             const batch: FanOutBatchResult = await executeChild(fanOutBatch, {
               workflowId: `${info.workflowId}--${step.name}--${index}`,
-              args: [{ runId: info.workflowId, step: step.name, each, items: batches[index]!, firstIndex: index * step.batchSize, concurrency: perChild, cache }],
+              args: [{ runId: info.workflowId, pipeline: spec.name, ...(input.startedBy ? { startedBy: input.startedBy } : {}), step: step.name, each, items: batches[index]!, firstIndex: index * step.batchSize, concurrency: perChild, cache }],
             });
             batch.outputs.forEach((o, i) => (results[index * step.batchSize + i] = o));
             s.items!.done += batch.outputs.length;
@@ -120,7 +124,7 @@ export async function runPipeline(input: RunPipelineInput): Promise<RunPipelineR
       case 'pipeline': {
         const child: RunPipelineResult = await executeChild(runPipeline, {
           workflowId: `${info.workflowId}--${step.name}`,
-          args: [{ pipeline: step.pipeline, params: resolveTemplate(step.params, context(), where) as Record<string, unknown>, cache }],
+          args: [{ pipeline: step.pipeline, params: resolveTemplate(step.params, context(), where) as Record<string, unknown>, cache, ...(input.startedBy ? { startedBy: input.startedBy } : {}) }],
           typedSearchAttributes: [{ key: searchAttributes.pipeline, value: step.pipeline }, { key: searchAttributes.status, value: 'running' }],
         });
         outputs[step.name] = child.outputs;
@@ -132,6 +136,28 @@ export async function runPipeline(input: RunPipelineInput): Promise<RunPipelineR
         const decision = await awaitApproval(approvals, step.name, resolveTemplate(step.subject, context(), where), step.timeout, governed);
         outputs[step.name] = { ...decision };
         s.output = { ...decision };
+        return;
+      }
+      case 'deployment': {
+        // New with the deployment step kind: histories recorded before it never reach this branch.
+        const settings = resolveTemplate(step.input, context(), where) as Omit<DeploymentInput, 'deploymentId' | 'startedBy'>;
+        const deploymentId = `${info.workflowId}--${step.name}`;
+        const result: DeploymentResult = await executeChild(runDeployment, {
+          workflowId: deploymentId,
+          args: [{ ...settings, deploymentId, startedBy: input.startedBy ?? 'steward', reason: settings.reason ?? `Pipeline ${spec.name}, run ${info.workflowId}` }],
+          typedSearchAttributes: [{ key: searchAttributes.model, value: String(settings.model) }, { key: searchAttributes.status, value: 'running' }],
+        });
+        const summary = { deploymentId, status: result.status, outcome: result.outcome, model: result.model, candidate: result.candidate, stable: result.stable };
+        outputs[step.name] = summary;
+        s.output = summary;
+        if (result.status === 'rolled_back' || result.status === 'failed') {
+          throw ApplicationFailure.create({
+            type: 'DEPLOYMENT_ROLLED_BACK',
+            nonRetryable: true,
+            message: `Deployment ${deploymentId} of ${result.model} v${result.candidate} ${result.status === 'failed' ? 'failed' : 'was rolled back'}: ${result.rollbackReason ?? result.outcome}`,
+            details: [summary],
+          });
+        }
         return;
       }
     }

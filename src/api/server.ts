@@ -9,7 +9,8 @@ import { findPipeline } from '../pipeline/catalog.js';
 import type { Pipeline } from '../pipeline/definition.js';
 import { getRunReport, startRun } from '../pipeline/runs.js';
 import type { Database } from '../db/client.js';
-import { registerApprovalRoutes } from './approvals.js';
+import { authenticateRequest, registerApprovalRoutes } from './approvals.js';
+import { authorize } from '../governance/access.js';
 import { registerReviewPages } from './reviews.js';
 import { sessionPrincipal } from '../governance/sessions.js';
 
@@ -46,7 +47,13 @@ export function createApi(options: ApiOptions): FastifyInstance {
   app.post<{ Body: { pipeline?: string; params?: Record<string, unknown>; runId?: string; cache?: boolean } }>('/api/runs', async (request, reply) => {
     const body = request.body ?? {};
     const pipeline = findPipeline(options.pipelines, String(body.pipeline ?? ''));
-    const run = await startRun(options.client, options.taskQueue, pipeline, body.params ?? {}, { runId: body.runId, cache: body.cache });
+    // With a token, the run carries its principal: its steps are checked against that principal's grants.
+    let startedBy: string | undefined;
+    if (options.db && request.headers.authorization) {
+      startedBy = (await authenticateRequest(options.db, request)).name;
+      await authorize(options.db, { principal: startedBy, permission: 'write', resource: `pipeline:${pipeline.name}`, context: 'POST /api/runs' });
+    }
+    const run = await startRun(options.client, options.taskQueue, pipeline, body.params ?? {}, { runId: body.runId, cache: body.cache, ...(startedBy ? { startedBy } : {}) });
     return reply.status(202).send(run);
   });
 

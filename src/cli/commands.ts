@@ -19,10 +19,17 @@ import { createPrincipal, issueToken, listPrincipals } from '../governance/ident
 import { createApi } from '../api/server.js';
 import { createWorker } from '../platform/worker.js';
 import { connectClient } from '../platform/temporal.js';
+import { configuredTracing } from '../platform/tracing-config.js';
 import { out, printJson, withClient, type CommandContext } from './context.js';
 import { registerFeatureCommands } from './feature-commands.js';
 import { registerGovernanceCommands } from './governance-commands.js';
 import { registerServingCommands } from './serving-commands.js';
+import { registerDeployCommands } from './deploy-commands.js';
+import { demoDeployment } from './demo-deploy.js';
+import { ValidationError } from '../errors.js';
+import { registerDataCommands } from './data-commands.js';
+import { configuredScorer } from '../serving/hosted-scorer.js';
+import { registerMonitoringCommands } from './monitoring-commands.js';
 import { registerModelCommands } from './registry-commands.js';
 import { registerScheduleCommands } from './schedule-commands.js';
 import { registerTrackingCommands } from './tracking-commands.js';
@@ -37,8 +44,12 @@ export function registerCommands(program: Command, context: () => Context): void
     .command('demo')
     .description('Bring up the embedded stack, run the demo pipeline end to end through Temporal, and print where to look.')
     .option('--rows <n>', 'how many flights to ingest from flights-3m.parquet', '200000')
+    .option('--deploy', 'the deployment path: sign off a new release, which deploys it as a canary while real flights are replayed through the scorer, and promotes it')
+    .option('--rollback', 'the rollback path: deploy a deliberately broken candidate (inverted scores) and watch the analysis roll it back')
     .addHelpText('after', '\nThe Temporal dev server is left running for the next command; `steward server stop` stops it.')
-    .action(async (options: { rows: string }) => demo(context(), options.rows));
+    .action(async (options: { rows: string; deploy?: boolean; rollback?: boolean }) =>
+      options.deploy || options.rollback ? demoDeploy(context(), options.rows, options.rollback ? 'rollback' : 'deploy') : demo(context(), options.rows),
+    );
 
   program
     .command('setup')
@@ -70,6 +81,7 @@ export function registerCommands(program: Command, context: () => Context): void
     .option('--run-id <id>', 'choose the run id (a workflow id); starting an id that is already running fails')
     .option('--wait', 'wait for the run to finish and print its result', false)
     .option('--no-cache', 'run every step even when a cached result matches')
+    .option('--as <principal>', "start the run as this principal: its grants are checked at every step and it is recorded in lineage and the audit trail (the HTTP API takes it from the caller's token instead)")
     .addHelpText('after', '\nExample:\n  steward run flight-delay-summary --param rows=50000 --param delayThresholdMinutes=30 --wait')
     .action(async (name: string, options: RunOptions) => run(context(), name, options));
 
@@ -92,9 +104,12 @@ export function registerCommands(program: Command, context: () => Context): void
   registerScheduleCommands(program, context);
   registerModelCommands(program, context);
   registerTrackingCommands(program, context);
+  registerMonitoringCommands(program, context);
+  registerDataCommands(program, context);
   registerGovernanceCommands(program, context);
   registerFeatureCommands(program, context);
   registerServingCommands(program, context);
+  registerDeployCommands(program, context);
 
   const server = program.command('server').description('Manage the embedded Temporal dev server.');
   server
@@ -122,13 +137,14 @@ interface RunOptions {
   runId?: string;
   wait: boolean;
   cache: boolean;
+  as?: string;
 }
 
 async function run(ctx: Context, name: string, options: RunOptions): Promise<void> {
   const entry = findPipeline(pipelines, name);
   const params = parseParamPairs(options.param);
   await withClient(ctx.config, async (client, uiUrl) => {
-    const started = await startRun(client, ctx.config.taskQueue, entry, params, { runId: options.runId, cache: options.cache });
+    const started = await startRun(client, ctx.config.taskQueue, entry, params, { runId: options.runId, cache: options.cache, ...(options.as ? { startedBy: options.as } : {}) });
     const url = workflowUrl(uiUrl, ctx.config.temporal.namespace, started.runId);
     if (!(await hasLiveWorker(client, ctx.config.taskQueue))) {
       ctx.logger.warn(`No worker is polling task queue "${ctx.config.taskQueue}": the run waits until one starts (\`steward dev\` or \`steward worker\`).`);
@@ -229,6 +245,22 @@ async function demo(ctx: Context, rows: string): Promise<void> {
       out(`\nDone in ${((Date.now() - began) / 1000).toFixed(1)} s.`);
     }
     if (reports.some((r) => r.status !== 'COMPLETED') || release?.status === 'FAILED') process.exitCode = 1;
+  } finally {
+    await stack.shutdown();
+  }
+}
+
+async function demoDeploy(ctx: Context, rows: string, which: 'deploy' | 'rollback'): Promise<void> {
+  const began = Date.now();
+  if (!/^[0-9]+$/.test(rows)) throw new ValidationError(`--rows must be a whole number, got "${rows}".`);
+  if (!ctx.json) out(`Steward demo (${which === 'deploy' ? 'canary deployment' : 'automatic rollback'}): bringing up the embedded stack...`);
+  const stack = await startStack(ctx.config, ctx.logger, { api: false });
+  try {
+    const report = await demoDeployment(stack, ctx, new LocalArtifactStore(path.join(ctx.config.home, 'artifacts')), which, Number(rows));
+    if (ctx.json) printJson({ ...report, seconds: (Date.now() - began) / 1000 });
+    else out(`\nDone in ${((Date.now() - began) / 1000).toFixed(1)} s.`);
+    const expected = which === 'deploy' ? 'promoted' : 'rolled_back';
+    if (report.result?.status !== expected || report.failedRequests > 0) process.exitCode = 1;
   } finally {
     await stack.shutdown();
   }
@@ -360,12 +392,16 @@ function renderSummary(result: RunPipelineResult): string {
 async function dev(ctx: Context, withApi: boolean): Promise<void> {
   const stack = await startStack(ctx.config, ctx.logger, { api: withApi });
   const t = stack.temporal;
-  if (ctx.json) printJson({ temporal: t, database: { driver: stack.database.driver, location: stack.database.location }, api: stack.api?.url });
+  if (ctx.json) printJson({ temporal: t, database: { driver: stack.database.driver, location: stack.database.location }, api: stack.api?.url, scorer: stack.scorer?.url });
   else {
     out('Steward is up.');
     out(`  Temporal     ${t.address} (${t.origin})${t.uiUrl ? `  UI: ${t.uiUrl}` : ''}`);
     out(`  Database     ${stack.database.driver} at ${stack.database.location}`);
     out(`  Worker       polling "${ctx.config.taskQueue}"`);
+    if (stack.scorer) {
+      const served = stack.scorer.restored.filter((r) => r.ok).map((r) => `${r.model} (${r.source})`);
+      out(`  Scorer       ${stack.scorer.url}  (POST /predict/{model}, /v2/models/{model}/infer, /metrics; serving ${served.join(', ') || 'nothing yet: `steward deploy start`'})`);
+    }
     if (stack.api) {
       out(`  HTTP API     ${stack.api.url}  (GET /health, GET /api/pipelines, POST /api/runs, /api/approvals)`);
       out(`  Reviews      ${stack.api.url}/reviews  (sign in with an API token)`);
@@ -381,15 +417,17 @@ async function worker(ctx: Context, healthFile?: string): Promise<void> {
   const { config, logger } = ctx;
   const temporal = await locateTemporal(config);
   const database = await openDatabase({ url: config.database.url, pgliteDir: config.database.pgliteDir });
+  const tracing = await configuredTracing(config);
   try {
     const w = await createWorker({
       address: temporal.address,
       namespace: temporal.namespace,
       taskQueue: config.taskQueue,
-      activities: { db: database.db, artifacts: new LocalArtifactStore(path.join(config.home, 'artifacts')), pipelines, crashAfterCommit: config.faults.crashAfterCommit },
+      activities: { db: database.db, artifacts: new LocalArtifactStore(path.join(config.home, 'artifacts')), pipelines, crashAfterCommit: config.faults.crashAfterCommit, scorer: configuredScorer(config), lineage: { endpoint: config.lineage.url, logger } },
       cacheDir: path.join(config.home, 'cache'),
       logger,
       logLevel: config.logLevel,
+      tracing,
     });
     logger.info(`Worker polling "${config.taskQueue}" on ${temporal.address} (database: ${database.driver}).`);
     const touch = () => {
@@ -400,6 +438,7 @@ async function worker(ctx: Context, healthFile?: string): Promise<void> {
     touch();
     await running.finally(() => clearInterval(health));
   } finally {
+    await tracing?.shutdown();
     await database.close();
   }
 }
@@ -407,7 +446,8 @@ async function worker(ctx: Context, healthFile?: string): Promise<void> {
 async function api(ctx: Context): Promise<void> {
   const { config, logger } = ctx;
   const temporal = await locateTemporal(config);
-  const client = await connectClient(temporal.address, temporal.namespace);
+  const tracing = await configuredTracing(config);
+  const client = await connectClient(temporal.address, temporal.namespace, tracing?.clientInterceptors());
   // Approvals and the reviewer page need the database; with PGlite that only works while no worker holds it.
   const database = await openDatabase({ url: config.database.url, pgliteDir: config.database.pgliteDir });
   const app = createApi({ client, taskQueue: config.taskQueue, pipelines, database: { driver: database.driver }, db: database.db });
@@ -419,6 +459,7 @@ async function api(ctx: Context): Promise<void> {
   await app.close();
   await database.close();
   await client.connection.close();
+  await tracing?.shutdown();
 }
 
 async function setup(ctx: Context): Promise<void> {

@@ -19,6 +19,7 @@ import {
   type ActivityStepSpec,
   type ApprovalPolicy,
   type ApprovalStepSpec,
+  type DeploymentStepSpec,
   type FanOutStepSpec,
   type PipelineSpec,
   type PipelineStepSpec,
@@ -32,6 +33,12 @@ export const param = (name: string): Ref => ({ $param: name });
 export const output = (step: string, ...path: string[]): Ref => ({ $output: { step, path } });
 export const item = (...path: string[]): Ref => ({ $item: path });
 export const runId: Ref = { $run: 'id' };
+/**
+ * The nominal time of the Temporal Schedule tick that started the run, as ISO 8601, or '' when no
+ * schedule started it. A backfilled or late tick keeps its own time, so a scheduled window is the
+ * one the tick stands for, not the one the run happened to start in.
+ */
+export const scheduledAt: Ref = { $run: 'scheduledAt' };
 
 export interface StepOptions {
   after?: string[];
@@ -122,6 +129,15 @@ export function approvalGate(
   };
 }
 
+/**
+ * Deploys a model version to the scorer (canary, blue-green, shadow or A/B, with analysis and
+ * automatic rollback) as a child workflow. `input` names at least `model`, `version` and
+ * `strategy`; the run's starter is recorded as the deployer. A rollback fails the step.
+ */
+export function deployModel(name: string, input: Template, options: { after?: string[] } = {}): DeploymentStepSpec {
+  return { kind: 'deployment', name, input, after: options.after ?? [], outputs: ['deploymentId', 'status', 'outcome', 'model', 'candidate', 'stable'] };
+}
+
 const ROLE_NAME = /^[a-z][a-z0-9_-]{0,39}$/;
 
 function checkPolicy(gate: string, policy: ApprovalPolicy): ApprovalPolicy {
@@ -172,6 +188,8 @@ function templatesOf(step: StepSpec): Template[] {
       return [step.params];
     case 'approval':
       return [step.subject];
+    case 'deployment':
+      return [step.input];
   }
 }
 

@@ -17,7 +17,8 @@ export type Ref =
   | { $param: string }
   | { $output: { step: string; path: string[] } }
   | { $item: string[] }
-  | { $run: 'id' | 'pipeline' | 'startedAt' };
+  /** About the run: `scheduledAt` is the nominal time of the Schedule tick that started it ('' otherwise). */
+  | { $run: 'id' | 'pipeline' | 'startedAt' | 'scheduledAt' };
 
 export interface RetrySpec {
   maximumAttempts?: number;
@@ -114,7 +115,18 @@ export interface ApprovalCondition {
   when: { piiFeatures: true } | { fairnessGapAbove: number };
 }
 
-export type StepSpec = ActivityStepSpec | FanOutStepSpec | PipelineStepSpec | ApprovalStepSpec;
+/**
+ * A deployment of a model version to the scorer (workflows/deployment.ts) as a child workflow: its
+ * input resolves to the deployment's settings (model, version, strategy, steps, thresholds, ...).
+ * A rollback or a failed deployment fails the step with the reason.
+ */
+export interface DeploymentStepSpec extends StepBase {
+  kind: 'deployment';
+  input: Template;
+  outputs: string[];
+}
+
+export type StepSpec = ActivityStepSpec | FanOutStepSpec | PipelineStepSpec | ApprovalStepSpec | DeploymentStepSpec;
 
 export interface PipelineSpec {
   name: string;
@@ -137,7 +149,7 @@ export interface ResolveContext {
   params: Record<string, unknown>;
   outputs: Record<string, Record<string, unknown>>;
   item?: unknown;
-  run: { id: string; pipeline: string; startedAt: string };
+  run: { id: string; pipeline: string; startedAt: string; scheduledAt: string };
 }
 
 /**

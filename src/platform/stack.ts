@@ -13,6 +13,8 @@ import { pipelines } from '../../pipelines/index.js';
 import { createApi } from '../api/server.js';
 import { LocalArtifactStore } from '../registry/artifacts.js';
 import { openDatabase, type DatabaseHandle } from '../db/client.js';
+import { startHostedScorer, type HostedScorer } from '../serving/hosted-scorer.js';
+import { httpScorerAdmin } from '../serving/scorer-client.js';
 import type { StewardConfig } from './config.js';
 import { ensureTemporal, type TemporalEndpoint } from './dev-server.js';
 import type { Logger } from './logger.js';
@@ -20,6 +22,7 @@ import { ConfigError } from '../errors.js';
 import { firstFreePort } from './ports.js';
 import { connectClient } from './temporal.js';
 import { createWorker } from './worker.js';
+import { configuredTracing } from './tracing-config.js';
 
 export interface Stack {
   temporal: TemporalEndpoint;
@@ -29,24 +32,46 @@ export interface Stack {
   /** Resolves when the worker has stopped (after `shutdown()` or a signal). */
   workerDone: Promise<void>;
   api?: { app: FastifyInstance; url: string };
+  /** The scorer deployments drive, unless STEWARD_SCORER_URL points at one elsewhere. */
+  scorer?: HostedScorer;
   shutdown(): Promise<void>;
 }
 
-export async function startStack(config: StewardConfig, logger: Logger, options: { api: boolean }): Promise<Stack> {
+export async function startStack(config: StewardConfig, logger: Logger, options: { api: boolean; scorer?: boolean }): Promise<Stack> {
   const temporal = await ensureTemporal(config, logger);
   const database = await openDatabase({ url: config.database.url, pgliteDir: config.database.pgliteDir });
   const cleanups: Array<() => Promise<unknown>> = [() => database.close()];
   try {
-    const client = await connectClient(temporal.address, temporal.namespace);
+    const tracing = await configuredTracing(config);
+    if (tracing) {
+      cleanups.unshift(() => tracing.shutdown());
+      logger.info(`Tracing workflows and activities to ${config.tracing.tracesEndpoint ?? config.tracing.endpoint}`);
+    }
+    const client = await connectClient(temporal.address, temporal.namespace, tracing?.clientInterceptors());
     cleanups.unshift(() => client.connection.close());
+    const artifacts = new LocalArtifactStore(path.join(config.home, 'artifacts'));
+    let scorer: HostedScorer | undefined;
+    if (options.scorer !== false && !config.scorer.url) {
+      scorer = await startHostedScorer(config, database.db, artifacts, logger);
+      cleanups.unshift(() => scorer!.close());
+    }
+    const scorerUrl = config.scorer.url ?? scorer?.url;
     const worker = await createWorker({
       address: temporal.address,
       namespace: temporal.namespace,
       taskQueue: config.taskQueue,
-      activities: { db: database.db, artifacts: new LocalArtifactStore(path.join(config.home, 'artifacts')), pipelines, crashAfterCommit: config.faults.crashAfterCommit },
+      activities: {
+        db: database.db,
+        artifacts,
+        pipelines,
+        crashAfterCommit: config.faults.crashAfterCommit,
+        lineage: { endpoint: config.lineage.url, logger },
+        ...(scorerUrl ? { scorer: () => httpScorerAdmin(scorerUrl) } : {}),
+      },
       cacheDir: path.join(config.home, 'cache'),
       logger,
       logLevel: config.logLevel,
+      tracing,
     });
     const workerDone = worker.run();
     let api: Stack['api'];
@@ -67,7 +92,7 @@ export async function startStack(config: StewardConfig, logger: Logger, options:
       await workerDone.catch(() => {});
       for (const cleanup of cleanups) await cleanup().catch(() => {});
     };
-    return { temporal, database, client, worker, workerDone, api, shutdown };
+    return { temporal, database, client, worker, workerDone, api, scorer, shutdown };
   } catch (error) {
     for (const cleanup of cleanups) await cleanup().catch(() => {});
     throw error;

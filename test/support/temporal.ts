@@ -16,7 +16,9 @@ import type { StepImplementations } from '../../src/pipeline/step-runtime.js';
 import { pipelines } from '../../pipelines/index.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { createWorker, installRuntime } from '../../src/platform/worker.js';
-import { LocalArtifactStore } from '../../src/registry/artifacts.js';
+import { LocalArtifactStore, type ArtifactStore } from '../../src/registry/artifacts.js';
+import type { LineageOptions } from '../../src/lineage/store.js';
+import type { ScorerAdmin } from '../../src/serving/scorer-client.js';
 
 export const bundleCacheDir = path.join(os.tmpdir(), 'steward-test-bundles');
 export const quietLogger = createLogger('warn');
@@ -35,17 +37,34 @@ export async function startTemporal(options: { dbFilename?: string; port?: numbe
   });
 }
 
+/** What a test worker runs beyond the defaults (every pipeline, a fresh artifact folder, lineage stored only). */
+export interface TestWorkerOptions {
+  pipelines?: readonly Pipeline[];
+  steps?: StepImplementations;
+  scorer?: () => ScorerAdmin;
+  /** The artifact store, when the test reads artifacts itself. */
+  artifacts?: ArtifactStore;
+  lineage?: LineageOptions;
+}
+
 export async function startTestWorker(
   env: TestWorkflowEnvironment,
   db: Database,
   taskQueue: string,
-  extra: { pipelines?: readonly Pipeline[]; steps?: StepImplementations } = {},
+  extra: TestWorkerOptions = {},
 ): Promise<{ worker: Worker; done: Promise<void> }> {
   const worker = await createWorker({
     address: env.address,
     namespace: env.namespace ?? 'default',
     taskQueue,
-    activities: { db, artifacts: new LocalArtifactStore(fs.mkdtempSync(path.join(os.tmpdir(), 'steward-artifacts-'))), pipelines: extra.pipelines ?? pipelines, extraSteps: extra.steps },
+    activities: {
+      db,
+      artifacts: extra.artifacts ?? new LocalArtifactStore(fs.mkdtempSync(path.join(os.tmpdir(), 'steward-artifacts-'))),
+      pipelines: extra.pipelines ?? pipelines,
+      extraSteps: extra.steps,
+      scorer: extra.scorer,
+      lineage: extra.lineage,
+    },
     cacheDir: bundleCacheDir,
     logger: quietLogger,
     logLevel: 'warn',
@@ -76,7 +95,10 @@ export interface TemporalHarness {
 export function useTemporalWorker(
   driver: DriverName,
   taskQueue: string,
-  extra: { pipelines?: readonly Pipeline[]; steps?: StepImplementations } = {},
+  extra: Omit<TestWorkerOptions, 'lineage'> & {
+    /** Lineage options; a function is called when the worker starts (e.g. once a local endpoint listens, in an earlier `beforeAll`). */
+    lineage?: LineageOptions | (() => LineageOptions);
+  } = {},
 ): TemporalHarness {
   const harness = { taskQueue } as TemporalHarness;
   let testDb: TestDatabase | undefined;
@@ -84,7 +106,8 @@ export function useTemporalWorker(
   beforeAll(async () => {
     [harness.env, testDb] = await Promise.all([startTemporal(), createTestDatabase(driver)]);
     harness.database = await testDb.open();
-    const { worker, done } = await startTestWorker(harness.env, harness.database.db, taskQueue, extra);
+    const lineage = typeof extra.lineage === 'function' ? extra.lineage() : extra.lineage;
+    const { worker, done } = await startTestWorker(harness.env, harness.database.db, taskQueue, { ...extra, lineage });
     stop = async () => {
       worker.shutdown();
       await done;
