@@ -188,6 +188,7 @@ describe('steward models and steward runs', { timeout: 600_000 }, () => {
       'Metrics',
       'Fairness',
       'Behavioural checks',
+      'Monitoring',
       'Lineage',
       'Approval history',
       'History',
