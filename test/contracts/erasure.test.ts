@@ -10,7 +10,7 @@ import { expect, it } from 'vitest';
 import { queryRows } from '../../src/db/client.js';
 import { predictionLog } from '../../src/db/schema.js';
 import { NotFoundError, ValidationError } from '../../src/errors.js';
-import { apply, entity, featureView, ingest, materialize, tableSource } from '../../src/features/index.js';
+import { apply, ingest, materialize, tableSource } from '../../src/features/index.js';
 import { auditTrail } from '../../src/governance/audit.js';
 import { grantAccess } from '../../src/governance/access.js';
 import { eraseEntity } from '../../src/governance/erasure.js';
@@ -19,18 +19,9 @@ import { featureViewDataset, modelVersionDataset } from '../../src/lineage/datas
 import { createLineageSink } from '../../src/lineage/store.js';
 import { runStepWithCache } from '../../src/pipeline/step-runtime.js';
 import { describeEachDriver, useTestDatabase } from '../support/databases.js';
+import { customer, profile } from '../support/customer-features.js';
 
 const T0 = Date.UTC(2024, 0, 1);
-const customer = entity({ name: 'customer', joinKeys: { customer_id: 'string' } });
-const profile = featureView({
-  name: 'customer_profile',
-  entities: [customer],
-  schema: { spend: 'float64', home_zip: { type: 'string', tags: { sensitivity: 'pii' } } },
-  eventTimestamp: 'event_at',
-  source: { kind: 'pipeline', name: 'test' },
-  owner: 'growth',
-  description: 'Spend and home zip code per customer',
-});
 
 describeEachDriver('erasure', (driver) => {
   const fixture = useTestDatabase(driver);

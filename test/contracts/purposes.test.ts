@@ -7,23 +7,14 @@
 import { Float64, Table, TimestampMillisecond, Utf8, vectorFromArray } from 'apache-arrow';
 import { expect, it } from 'vitest';
 import { ConflictError } from '../../src/errors.js';
-import { apply, entity, featureService, featureView, getHistoricalFeatures, ingest, tableSource } from '../../src/features/index.js';
+import { apply, featureService, getHistoricalFeatures, ingest, tableSource } from '../../src/features/index.js';
 import { closeApproval, openApproval } from '../../src/governance/approvals.js';
 import { auditTrail } from '../../src/governance/audit.js';
 import { PURPOSE_POLICY, PurposeNotApprovedError, approvedPurposesOf, piiFeaturesOf, recordApprovedPurpose } from '../../src/governance/purposes.js';
 import { describeEachDriver, useTestDatabase } from '../support/databases.js';
+import { customer, profile } from '../support/customer-features.js';
 
 const T0 = Date.UTC(2024, 0, 1);
-const customer = entity({ name: 'customer', joinKeys: { customer_id: 'string' } });
-const profile = featureView({
-  name: 'customer_profile',
-  entities: [customer],
-  schema: { spend: 'float64', home_zip: { type: 'string', tags: { sensitivity: 'pii' } } },
-  eventTimestamp: 'event_at',
-  source: { kind: 'pipeline', name: 'test' },
-  owner: 'growth',
-  description: 'Spend and home zip code per customer',
-});
 const withZip = featureService({ name: 'churn_features', version: 1, features: [profile] });
 const withoutZip = featureService({ name: 'churn_public', version: 1, features: [profile.select('spend')] });
 

@@ -10,12 +10,13 @@ import path from 'node:path';
 import { Float64, Table, TimestampMillisecond, Utf8, vectorFromArray } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/client.js';
-import { apply, entity, featureView, ingest, tableSource } from '../../src/features/index.js';
+import { apply, ingest, tableSource } from '../../src/features/index.js';
 import { artifactDataset, deploymentDataset, featureViewDataset, modelVersionDataset, rawFlightsDataset, sourceDataset } from '../../src/lineage/datasets.js';
 import type { StepLineage } from '../../src/lineage/step-events.js';
 import { createLineageSink } from '../../src/lineage/store.js';
 import { runStepWithCache } from '../../src/pipeline/step-runtime.js';
 import { stewardBin } from '../support/processes.js';
+import { customer, profile } from '../support/customer-features.js';
 
 interface CliResult {
   code: number | null;
@@ -23,16 +24,6 @@ interface CliResult {
   stderr: string;
 }
 
-const customer = entity({ name: 'customer', joinKeys: { customer_id: 'string' } });
-const profile = featureView({
-  name: 'customer_profile',
-  entities: [customer],
-  schema: { spend: 'float64', home_zip: { type: 'string', tags: { sensitivity: 'pii' } } },
-  eventTimestamp: 'event_at',
-  source: { kind: 'pipeline', name: 'test' },
-  owner: 'growth',
-  description: 'Spend and home zip code per customer',
-});
 
 describe('steward lineage, catalog, access and data erase', { timeout: 600_000 }, () => {
   let home: string;

@@ -8,7 +8,7 @@ import { Float64, Table, TimestampMillisecond, Utf8, vectorFromArray } from 'apa
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunPipelineResult } from '../../src/contracts.js';
 import type { Principal } from '../../src/db/schema.js';
-import { apply, entity, featureService, featureView, getHistoricalFeatures, ingest, tableSource } from '../../src/features/index.js';
+import { apply, featureService, getHistoricalFeatures, ingest, tableSource } from '../../src/features/index.js';
 import { listApprovals, requireApproval } from '../../src/governance/approvals.js';
 import { submitDecision } from '../../src/governance/decisions.js';
 import { createPrincipal } from '../../src/governance/identity.js';
@@ -17,18 +17,9 @@ import { findPipeline } from '../../src/pipeline/catalog.js';
 import { startRun } from '../../src/pipeline/runs.js';
 import { pipelines } from '../../pipelines/index.js';
 import { useTemporalWorker } from '../support/temporal.js';
+import { customer, profile } from '../support/customer-features.js';
 
 const T0 = Date.UTC(2024, 0, 1);
-const customer = entity({ name: 'customer', joinKeys: { customer_id: 'string' } });
-const profile = featureView({
-  name: 'customer_profile',
-  entities: [customer],
-  schema: { spend: 'float64', home_zip: { type: 'string', tags: { sensitivity: 'pii' } } },
-  eventTimestamp: 'event_at',
-  source: { kind: 'pipeline', name: 'test' },
-  owner: 'growth',
-  description: 'Spend and home zip code per customer',
-});
 const churnFeatures = featureService({ name: 'churn_features', version: 1, features: [profile] });
 const entityRows = new Table({
   customer_id: vectorFromArray(['c1', 'c2'], new Utf8()),
