@@ -54,6 +54,12 @@ export interface LaunchInput {
   minTrainRows: number;
   margin: number;
   minLabelledRows: number;
+  /** The challenge's deployment settings (absent in runs recorded before the challenge deployed). */
+  deployStrategy?: 'canary' | 'blue-green' | 'shadow' | 'ab';
+  deployMinRequests?: number;
+  deployMaxWaitSeconds?: number;
+  deployBakeSeconds?: number;
+  deployMaxScoreDistance?: number;
 }
 
 function instant(value: string, name: string): Date {
@@ -199,6 +205,11 @@ export function createMonitoringSteps(db: Database, artifacts: ArtifactStore, pi
               margin: input.margin,
               minLabelledRows: input.minLabelledRows,
               reportId: input.reportId,
+              ...(input.deployStrategy !== undefined ? { deployStrategy: input.deployStrategy } : {}),
+              ...(input.deployMinRequests !== undefined ? { deployMinRequests: input.deployMinRequests } : {}),
+              ...(input.deployMaxWaitSeconds !== undefined ? { deployMaxWaitSeconds: input.deployMaxWaitSeconds } : {}),
+              ...(input.deployBakeSeconds !== undefined ? { deployBakeSeconds: input.deployBakeSeconds } : {}),
+              ...(input.deployMaxScoreDistance !== undefined ? { deployMaxScoreDistance: input.deployMaxScoreDistance } : {}),
             },
             { runId, ...(ctx.startedBy ? { startedBy: ctx.startedBy } : {}) },
           );

@@ -36,6 +36,7 @@ import { transitionModelVersion } from '../registry/lifecycle.js';
 import { registerModelVersion } from '../registry/models.js';
 import { startDeployment } from '../serving/deployment-client.js';
 import type { DeploymentResult, DeploymentState } from '../serving/deployment-types.js';
+import { replayTraffic } from '../serving/traffic.js';
 import { renderAnalysis } from './deploy-commands.js';
 import { out, type CommandContext } from './context.js';
 
@@ -101,7 +102,7 @@ export async function demoDeployment(stack: Stack, ctx: CommandContext, artifact
   // Real flights, most recent first, replayed through the scorer while the deployment analyses.
   const flights = await replayRows(artifacts, (await versionOf(db, candidate)).trainingSetUri);
   say(`Deployment ${deploymentId}: replaying ${flights.length.toLocaleString('en-US')} recent flights through POST ${stack.scorer.url}/predict/${MODEL}`);
-  const traffic = replay(stack.scorer.url, flights);
+  const traffic = replayTraffic(stack.scorer.url, MODEL, flights);
   const shown = { analyses: 0, step: -1 };
   let result: DeploymentResult | undefined;
   const done = finished().then((r) => (result = r));
@@ -260,27 +261,3 @@ async function replayRows(artifacts: ArtifactStore, trainingSetUri: string): Pro
   }
   return rows;
 }
-
-/** Four clients sending the rows round and round until stopped. */
-function replay(url: string, rows: Record<string, unknown>[]) {
-  let stopped = false;
-  let sent = 0;
-  let failed = 0;
-  const client = async (c: number) => {
-    for (let i = c; !stopped; i += 4) {
-      const response = await fetch(`${url}/predict/${MODEL}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rows[i % rows.length]) }).catch(() => undefined);
-      sent++;
-      if (!response?.ok) failed++;
-      await response?.arrayBuffer().catch(() => undefined);
-    }
-  };
-  const running = Promise.all([0, 1, 2, 3].map(client));
-  return {
-    stop: async () => {
-      stopped = true;
-      await running;
-      return { sent, failed };
-    },
-  };
-}
-

@@ -1,13 +1,18 @@
 /**
  * `steward demo drift`: 2001 replayed week by week. A champion is trained on the flights before
- * `from` (January and February by default) and promoted; then each week's flights (a sample spread
+ * `from` (January and February by default) and released through release-flight-delay (signed off
+ * by the demo reviewers, promoted, deployed to the scorer); then each week's flights (a sample spread
  * evenly over the week, with the feature store's point-in-time features) are scored by the current
  * champion's ONNX model in onnxruntime-node and written to the prediction log through the scorer's
  * PredictionLog at their departure time, and their true delays attached as ground truth. After each
  * week the drift-retrain-flight-delay pipeline runs through Temporal for that week's window; when
  * its policy retrains, the challenge run (trained on every flight before the week) is followed to
- * its sign-off, where the demo reviewers approve, or to where it stopped. It ends with a timeline (SVG in an HTML page) of drift, decay and
- * model versions, and returns what it found week by week.
+ * its sign-off, where the demo reviewers approve, or to where it stopped. An approved challenger is
+ * promoted and deployed to the scorer as a canary against the version in production, while the
+ * coming week's flights are sent through the scorer's /predict so each analysis step has live
+ * traffic; a canary that fails its analysis rolls back and the replay keeps the version serving.
+ * It ends with a timeline (SVG in an HTML page) of drift, decay and model versions, and returns
+ * what it found week by week.
  */
 import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -34,6 +39,7 @@ import type { ArtifactStore } from '../registry/artifacts.js';
 import { setAlias } from '../registry/aliases.js';
 import { resolveVersion } from '../registry/lookup.js';
 import { PredictionLog, databaseSink } from '../serving/prediction-log.js';
+import { replayTraffic } from '../serving/traffic.js';
 
 const DAY = 86_400_000;
 const REVIEWERS: Record<string, string> = { technical: 'drift-demo-technical', compliance: 'drift-demo-compliance', ethics: 'drift-demo-ethics', lead: 'drift-demo-lead' };
@@ -44,6 +50,8 @@ export interface ReplayDeps {
   client: Client;
   taskQueue: string;
   artifacts: ArtifactStore;
+  /** The scorer the challengers are deployed to (its base URL); the replay sends it live traffic during each deployment. */
+  scorerUrl: string;
   say: (line: string) => void;
 }
 
@@ -58,6 +66,10 @@ export interface ReplayOptions {
   /** Passed to each monitoring run. */
   coolDownHours: number;
   margin: number;
+  /** Requests each arm of a canary step needs before its analysis decides (default 100). */
+  deployMinRequests?: number;
+  /** The least time each canary step runs (default 5 s). */
+  deployBakeSeconds?: number;
 }
 
 export interface ReplayWeek {
@@ -76,7 +88,15 @@ export interface ReplayWeek {
   decayed: boolean | null;
   decision: string;
   reasons: string[];
-  challenge: { runId: string; outcome: 'promoted' | 'stopped'; version: number | null; detail: string } | null;
+  challenge: {
+    runId: string;
+    /** promoted: signed off, promoted and its canary passed; rolled_back: its canary failed analysis; stopped: anything before that. */
+    outcome: 'promoted' | 'rolled_back' | 'stopped';
+    version: number | null;
+    detail: string;
+    /** Live requests sent through the scorer while its deployment ran, and how many failed. */
+    traffic: { sent: number; failed: number } | null;
+  } | null;
 }
 
 async function ensureReviewers(db: Database): Promise<void> {
@@ -95,14 +115,40 @@ async function finished(client: Client, runId: string): Promise<{ ok: true; resu
   }
 }
 
-/** Follows a challenge run: approves its sign-off as the demo reviewers, then waits for its end. */
-async function followChallenge(deps: ReplayDeps, runId: string): Promise<NonNullable<ReplayWeek['challenge']>> {
+/** Quick canaries: the replay sends the coming week's flights through the scorer while one runs. */
+function deploySettings(options: ReplayOptions) {
+  return { deployMinRequests: options.deployMinRequests ?? 100, deployBakeSeconds: options.deployBakeSeconds ?? 5, deployMaxWaitSeconds: 300 };
+}
+
+/** Sends `rows` through the scorer's /predict while `work` runs; what it sent comes back with its result. */
+async function underTraffic<T>(deps: ReplayDeps, model: string, rows: readonly Record<string, unknown>[], work: Promise<T>): Promise<{ result: T; traffic: { sent: number; failed: number } }> {
+  const traffic = replayTraffic(deps.scorerUrl, model, rows);
+  try {
+    const result = await work;
+    return { result, traffic: await traffic.stop() };
+  } finally {
+    await traffic.stop();
+  }
+}
+
+/**
+ * Follows a release or challenge run: approves its sign-off as the demo reviewers, then sends
+ * `live` through the scorer until the run ends (its deployment's analysis needs traffic on both
+ * arms; a model's first deployment needs none, and gets `live` empty).
+ */
+async function followRelease(
+  deps: ReplayDeps,
+  runId: string,
+  live: readonly Record<string, unknown>[],
+  model: string,
+  why: string,
+): Promise<{ end: Awaited<ReturnType<typeof finished>>; traffic: { sent: number; failed: number } | null }> {
   for (;;) {
     const approval = (await listApprovals(deps.db, { status: 'all' })).find((a) => a.workflowId === runId);
     if (approval?.status === 'waiting') {
       for (const role of Object.keys(approval.required)) {
         const principal = await requirePrincipal(deps.db, REVIEWERS[role] ?? `drift-demo-${role}`);
-        await submitDecision(deps.db, deps.client, { approvalId: approval.id, principal, role, decision: 'approve', comment: 'drift demo: challenger beat the champion on recent labelled flights' });
+        await submitDecision(deps.db, deps.client, { approvalId: approval.id, principal, role, decision: 'approve', comment: `drift demo: ${why}` });
         deps.say(`    ${principal.name} approved v${approval.modelVersion} as ${role}`);
       }
       break;
@@ -111,12 +157,21 @@ async function followChallenge(deps: ReplayDeps, runId: string): Promise<NonNull
     if (report.status !== 'RUNNING') break;
     await sleep(500);
   }
-  const end = await finished(deps.client, runId);
+  const running = live.length > 0 && (await getRunReport(deps.client, runId)).status === 'RUNNING';
+  if (!running) return { end: await finished(deps.client, runId), traffic: null };
+  const { result: end, traffic } = await underTraffic(deps, model, live, finished(deps.client, runId));
+  return { end, traffic };
+}
+
+async function followChallenge(deps: ReplayDeps, runId: string, live: readonly Record<string, unknown>[], model: string): Promise<NonNullable<ReplayWeek['challenge']>> {
+  const { end, traffic } = await followRelease(deps, runId, live, model, 'challenger beat the champion on recent labelled flights');
   if (end.ok) {
     const version = (end.result.outputs.promote as { version: number }).version;
-    return { runId, outcome: 'promoted', version, detail: `v${version} promoted to champion` };
+    const deployed = end.result.outputs.deploy as { outcome: string };
+    return { runId, outcome: 'promoted', version, detail: `v${version} promoted to champion; ${deployed.outcome}`, traffic };
   }
-  return { runId, outcome: 'stopped', version: null, detail: end.message };
+  const rolledBack = / was rolled back: /.test(end.message);
+  return { runId, outcome: rolledBack ? 'rolled_back' : 'stopped', version: null, detail: end.message, traffic };
 }
 
 /** Row range [start, end) of a table in departure order whose departures fall in [from, to). */
@@ -134,6 +189,18 @@ function rowsBetween(departed: Float64Array, from: number, to: number): [number,
   return [lower(from), lower(to)];
 }
 
+/** The sampled flights as the scorer's /predict takes them. */
+function predictRecords(table: Table, rows: readonly number[]): Record<string, unknown>[] {
+  const numeric = NUMERIC_FEATURES.map((f) => [f, table.getChild(f)!.toArray() as Float64Array] as const);
+  const categorical = CATEGORICAL_FEATURES.map((f) => [f, table.getChild(f)!] as const);
+  return rows.map((r) => {
+    const record: Record<string, unknown> = {};
+    for (const [f, values] of numeric) record[f] = Number.isFinite(values[r]!) ? values[r] : null;
+    for (const [f, column] of categorical) record[f] = column.get(r) ?? null;
+    return record;
+  });
+}
+
 /** Scores a week's sample with the champion and logs it at its departure times, with its outcomes. */
 async function serveWeek(deps: ReplayDeps, options: ReplayOptions, table: Table, rows: number[], week: number, version: number): Promise<void> {
   const found = await resolveVersion(deps.db, options.model, version);
@@ -149,17 +216,15 @@ async function serveWeek(deps: ReplayDeps, options: ReplayOptions, table: Table,
   const probabilities = (await session.run(feeds)).probabilities!.data as Float32Array;
   await session.release();
   const log = new PredictionLog(databaseSink(deps.db), { capacity: n + 1, batchSize: 500 });
+  const records = predictRecords(table, rows);
   rows.forEach((r, i) => {
-    const record: Record<string, unknown> = {};
-    for (const f of NUMERIC_FEATURES) record[f] = Number.isFinite(numeric[f]![r]!) ? numeric[f]![r] : null;
-    for (const f of CATEGORICAL_FEATURES) record[f] = categorical[f]!.get(r) ?? null;
     log.record({
       requestId: `replay-${options.model}-w${week}-${i}`,
       model: options.model,
       version,
       arm: 'primary',
       shadow: false,
-      records: [record],
+      records: [records[i]!],
       batch: undefined,
       rows: 1,
       scores: Float64Array.of(probabilities[2 * i + 1]!),
@@ -198,6 +263,7 @@ async function replaySchedule(deps: ReplayDeps, options: ReplayOptions): Promise
       minLabelledRows: Math.min(200, Math.floor(options.perWeek / 4)),
       coolDownHours: options.coolDownHours,
       margin: options.margin,
+      ...deploySettings(options),
     },
   };
   const pipeline = findPipeline(pipelines, 'drift-retrain-flight-delay');
@@ -232,28 +298,40 @@ export async function replayDrift(deps: ReplayDeps, options: ReplayOptions): Pro
   if (spare > 0) say(`The last ${(spare / DAY).toFixed(1)} days before ${options.until.toISOString().slice(0, 10)} are not a whole week and are not replayed.`);
   await ensureReviewers(db);
   const trainRows = options.trainRows ?? (await flightsBefore(options.source, options.from));
-  say(`Training the first champion on ${trainRows.toLocaleString('en-US')} flights (before ${options.from.toISOString().slice(0, 10)})...`);
-  const trainRun = await startRun(client, taskQueue, findPipeline(pipelines, 'train-flight-delay'), { source: options.source, rows: trainRows, modelName: options.model }, { startedBy: AUTHOR });
-  const trained = await finished(client, trainRun.runId);
-  if (!trained.ok) throw new ValidationError(`Training the first champion failed: ${trained.message}`);
-  let champion = (trained.result.outputs.register as { version: number }).version;
-  await setAlias(db, { modelName: options.model, alias: 'champion', version: champion, actor: 'steward-demo', reason: 'drift replay: first champion, trained before the replayed weeks' });
-
   const totalRows = await flightsBefore(options.source, options.until);
   say(`Building point-in-time features for the ${totalRows.toLocaleString('en-US')} flights up to ${options.until.toISOString().slice(0, 10)} through the feature store...`);
   const ingestion = await ingestFlights(db, options.source, { rows: totalRows });
   const all = await buildFlightTrainingSetFromStore(db, deps.artifacts, ingestion.ingestionId, { delayThresholdMinutes: 15 });
   const table = await loadTrainingSet(deps.artifacts, all.uri);
   const departed = table.getChild('departedAt')!.toArray() as Float64Array;
+  const sampleOf = (start: number): number[] => {
+    const [first, last] = rowsBetween(departed, start, start + 7 * DAY);
+    const count = Math.min(options.perWeek, last - first);
+    return Array.from({ length: count }, (_, i) => first + Math.floor(((i + 0.5) * (last - first)) / count));
+  };
+
+  // The first champion is released like any model: trained, validated, signed off, promoted and deployed to the scorer
+  // (a model's first deployment is its load and warm-up; a replay of a model already in production canaries it under the first week's flights).
+  const release = await startRun(
+    client,
+    taskQueue,
+    findPipeline(pipelines, 'release-flight-delay'),
+    { source: options.source, rows: trainRows, modelName: options.model, ...deploySettings(options) },
+    { startedBy: AUTHOR },
+  );
+  say(`Releasing the first champion (${release.runId}): trained on ${trainRows.toLocaleString('en-US')} flights (before ${options.from.toISOString().slice(0, 10)}), signed off, deployed...`);
+  const serving = await resolveVersion(db, options.model, 'production').catch(() => null);
+  const released = await followRelease(deps, release.runId, serving ? predictRecords(table, sampleOf(options.from.getTime())) : [], options.model, 'the replay\'s first champion');
+  if (!released.end.ok) throw new ValidationError(`Releasing the first champion failed: ${released.end.message}`);
+  let champion = (released.end.result.outputs.promote as { version: number }).version;
+  say(`The scorer at ${deps.scorerUrl} serves ${options.model} v${champion} (${(released.end.result.outputs.deploy as { outcome: string }).outcome}).`);
 
   const scheduleId = await replaySchedule(deps, options);
   say(`Monitoring runs come from the Temporal Schedule ${scheduleId} (every 7 days from ${options.from.toISOString().slice(0, 10)}, paused): each week's tick is backfilled once its flights are served.`);
   const weeks: ReplayWeek[] = [];
   for (let start = options.from.getTime(), week = 1; start + 7 * DAY <= options.until.getTime(); start += 7 * DAY, week++) {
     const end = start + 7 * DAY;
-    const [first, last] = rowsBetween(departed, start, end);
-    const count = Math.min(options.perWeek, last - first);
-    const sample = Array.from({ length: count }, (_, i) => first + Math.floor(((i + 0.5) * (last - first)) / count));
+    const sample = sampleOf(start);
     await serveWeek(deps, options, table, sample, week, champion);
     const runId = await tick(deps, scheduleId, end);
     const monitored = await finished(client, runId);
@@ -282,9 +360,16 @@ export async function replayDrift(deps: ReplayDeps, options: ReplayOptions): Pro
       `  week ${week} (${line.from}..${line.to}) v${champion}: ${m.rows} flights, drifted ${m.driftedColumns.join(', ') || 'none'}${m.datasetDrift ? ' (DATASET DRIFT)' : ''}, ROC AUC ${m.rocAuc?.toFixed(4) ?? '-'} vs ${m.validationRocAuc.toFixed(4)}${m.decayed ? ' (DECAY)' : ''} -> ${p.decision}: ${p.reasons.join(' ')}`,
     );
     if (launch.started && launch.runId) {
-      line.challenge = await followChallenge(deps, launch.runId);
-      say(`    challenge ${launch.runId}: ${line.challenge.detail}`);
+      // What a deployed challenger would serve next: the coming week's flights (this week's at the end of the data).
+      const coming = sampleOf(end);
+      line.challenge = await followChallenge(deps, launch.runId, predictRecords(table, coming.length > 0 ? coming : sample), options.model);
+      const sent = line.challenge.traffic ? ` (${line.challenge.traffic.sent.toLocaleString('en-US')} live requests during the deployment, ${line.challenge.traffic.failed} failed)` : '';
+      say(`    challenge ${launch.runId}: ${line.challenge.detail}${sent}`);
       if (line.challenge.outcome === 'promoted' && line.challenge.version !== null) champion = line.challenge.version;
+      if (line.challenge.outcome === 'rolled_back') {
+        // Promotion moved `champion` before the canary failed: the version still serving is the champion again.
+        await setAlias(db, { modelName: options.model, alias: 'champion', version: champion, actor: 'steward-demo', reason: `drift replay: the canary of the challenger rolled back (${launch.runId}); v${champion} keeps serving` });
+      }
     }
     weeks.push(line);
   }
@@ -316,7 +401,7 @@ export function replayTimelineHtml(model: string, weeks: readonly ReplayWeek[]):
       const out: string[] = [];
       if (w.datasetDrift || w.decayed) out.push(`<circle cx="${x(i).toFixed(1)}" cy="${y(0).toFixed(1)}" r="4" fill="#e45756"><title>week ${w.week}: ${w.datasetDrift ? 'dataset drift ' : ''}${w.decayed ? 'decay' : ''}</title></circle>`);
       if (w.challenge) {
-        const colour = w.challenge.outcome === 'promoted' ? '#54a24b' : '#9d755d';
+        const colour = w.challenge.outcome === 'promoted' ? '#54a24b' : w.challenge.outcome === 'rolled_back' ? '#b279a2' : '#9d755d';
         out.push(`<line x1="${x(i).toFixed(1)}" y1="${top}" x2="${x(i).toFixed(1)}" y2="${top + plotH}" stroke="${colour}" stroke-dasharray="4 3"><title>${escapeHtml(w.challenge.detail)}</title></line>`);
       }
       out.push(`<text x="${x(i).toFixed(1)}" y="${height - bottom + 14}" text-anchor="middle">${escapeHtml(w.from.slice(5))}</text>`);
@@ -332,7 +417,7 @@ ${[0, 0.25, 0.5, 0.75, 1].map((v) => `<text x="${left - 4}" y="${y(v) + 3}" text
 <polyline fill="none" stroke="#4c78a8" stroke-dasharray="2 2" points="${path(validation)}"><title>the champion's validation ROC AUC</title></polyline>
 <polyline fill="none" stroke="#f58518" stroke-width="2" points="${path(drift)}"><title>share of the 7 features that drifted</title></polyline>
 ${marks}
-<text x="${left}" y="14"><tspan fill="#4c78a8">━ ROC AUC (dashed: at validation)</tspan>  <tspan fill="#f58518">━ share of features drifted</tspan>  <tspan fill="#e45756">● drift or decay</tspan>  <tspan fill="#54a24b">┆ challenger promoted</tspan>  <tspan fill="#9d755d">┆ challenge stopped</tspan></text>
+<text x="${left}" y="14"><tspan fill="#4c78a8">━ ROC AUC (dashed: at validation)</tspan>  <tspan fill="#f58518">━ share of features drifted</tspan>  <tspan fill="#e45756">● drift or decay</tspan>  <tspan fill="#54a24b">┆ challenger deployed</tspan>  <tspan fill="#b279a2">┆ canary rolled back</tspan>  <tspan fill="#9d755d">┆ challenge stopped</tspan></text>
 <text x="${left}" y="${height - 8}" fill="#555">week starting (MM-DD) and the champion serving it</text>
 </svg>`;
   const rows = weeks

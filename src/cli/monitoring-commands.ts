@@ -139,7 +139,7 @@ Examples:
   const demo = program.commands.find((c) => c.name() === 'demo') ?? program.command('demo').description('Demonstrations on real flights.');
   demo
     .command('drift')
-    .description('Replay 2001 week by week: train on January-February, score each week, monitor, retrain through the sign-off, and draw the timeline.')
+    .description('Replay 2001 week by week: train on January-February, score each week, monitor, retrain through the sign-off and a canary on the scorer, and draw the timeline.')
     .option('--from <date>', 'first replayed week starts here; the first champion trains on the flights before it', '2001-03-01')
     .option('--until <date>', 'the replay ends here (whole weeks from --from are replayed)', '2001-06-28')
     .option('--train-rows <n>', 'train the first champion on this many of the first flights instead')
@@ -156,10 +156,12 @@ Examples:
         return n;
       };
       const began = Date.now();
-      const stack = await startStack(ctx.config, ctx.logger, { api: false, scorer: false });
+      // The stack hosts the scorer the challengers deploy to, unless STEWARD_SCORER_URL names one.
+      const stack = await startStack(ctx.config, ctx.logger, { api: false });
       try {
+        const scorerUrl = ctx.config.scorer.url ?? stack.scorer!.url;
         const weeks = await replayDrift(
-          { db: stack.database.db, client: stack.client, taskQueue: ctx.config.taskQueue, artifacts: new LocalArtifactStore(path.join(ctx.config.home, 'artifacts')), say: (line) => (ctx.json ? undefined : out(line)) },
+          { db: stack.database.db, client: stack.client, taskQueue: ctx.config.taskQueue, artifacts: new LocalArtifactStore(path.join(ctx.config.home, 'artifacts')), scorerUrl, say: (line) => (ctx.json ? undefined : out(line)) },
           {
             model: options.model,
             source: 'vega:flights-3m.parquet',

@@ -3,30 +3,54 @@
  * January 2001 (a champion trained on the first 20,000 flights, 1,000 flights scored per week):
  * every week is monitored by the drift-retrain pipeline, the first week's shift from two days of
  * training data is found, a retrain the policy decides is followed through its challenge (to the
- * sign-off and promotion, or to where it stopped with its numbers), the next week is served by
- * whichever version is champion then, and the timeline page shows every week.
+ * sign-off, promotion and a canary on a real scorer under the coming week's flights, or to where it
+ * stopped with its numbers), the next week is served by whichever version is champion then, and the
+ * timeline page shows every week.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { expect, it } from 'vitest';
-import { count, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { and, count, eq, like } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
 import { replayDrift, replayTimelineHtml } from '../../src/cli/demo-drift.js';
-import { auditLog, driftReports, predictionLog } from '../../src/db/schema.js';
+import { auditLog, deployments, driftReports, predictionLog } from '../../src/db/schema.js';
 import { resolveVersion } from '../../src/registry/lookup.js';
 import { LocalArtifactStore } from '../../src/registry/artifacts.js';
+import { ModelHost } from '../../src/serving/model-host.js';
+import { registrySource } from '../../src/serving/model-source.js';
+import { PredictionLog, databaseSink } from '../../src/serving/prediction-log.js';
+import { httpScorerAdmin } from '../../src/serving/scorer-client.js';
+import { createScorerServer } from '../../src/serving/server.js';
 import { describeEachDriver } from '../support/databases.js';
 import { useTemporalWorker } from '../support/temporal.js';
 
 describeEachDriver('the 2001 drift replay, two weeks of it', (driver) => {
   const artifacts = new LocalArtifactStore(fs.mkdtempSync(path.join(os.tmpdir(), 'steward-replay-artifacts-')));
-  const harness = useTemporalWorker(driver, `replay-${driver}`, { artifacts });
+  let scorerUrl = '';
+  const harness = useTemporalWorker(driver, `replay-${driver}`, { artifacts, scorer: () => httpScorerAdmin(scorerUrl) });
+  let host: ModelHost;
+  let log: PredictionLog;
+  let app: FastifyInstance;
+
+  // The scorer the challengers are deployed to, as `steward dev` hosts it: registry models, the prediction log, the admin API.
+  beforeAll(async () => {
+    log = new PredictionLog(databaseSink(harness.database.db));
+    host = new ModelHost({ source: registrySource(harness.database.db, artifacts), log });
+    app = createScorerServer({ host, db: harness.database.db });
+    scorerUrl = await app.listen({ host: '127.0.0.1', port: 0 });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await host?.close();
+    await log?.close();
+  });
 
   it('monitors each week through Temporal, acts on what it finds through the challenge, and draws the timeline', async () => {
     const { env, database, taskQueue } = harness;
     const lines: string[] = [];
     const weeks = await replayDrift(
-      { db: database.db, client: env.client, taskQueue, artifacts, say: (line) => lines.push(line) },
+      { db: database.db, client: env.client, taskQueue, artifacts, scorerUrl, say: (line) => lines.push(line) },
       { model: 'replay', source: 'vega:flights-3m.parquet', from: new Date('2001-01-03T00:00:00Z'), until: new Date('2001-01-17T00:00:00Z'), trainRows: 20_000, perWeek: 1_000, coolDownHours: 144, margin: 0.002 },
     );
     expect(weeks.map((w) => [w.week, w.from, w.to, w.rows])).toEqual([
@@ -47,14 +71,31 @@ describeEachDriver('the 2001 drift replay, two weeks of it', (driver) => {
     expect(weeks[0]).toMatchObject({ champion: 1, datasetDrift: true, decision: 'retrain' });
     expect(weeks[0]!.driftedColumns).toContain('dayOfWeek');
     const challenge = weeks[0]!.challenge!;
-    expect(['promoted', 'stopped']).toContain(challenge.outcome);
+    expect(['promoted', 'rolled_back', 'stopped']).toContain(challenge.outcome);
     const champion = challenge.outcome === 'promoted' ? challenge.version! : 1;
     expect(weeks[1]!.champion).toBe(champion);
-    expect((await resolveVersion(database.db, 'replay', 'champion')).version).toBe(champion);
+    // What the replay serves, what `champion` names and what the scorer serves in production agree after every week.
+    const last = weeks[1]!.challenge?.outcome === 'promoted' ? weeks[1]!.challenge.version! : champion;
+    expect((await resolveVersion(database.db, 'replay', 'champion')).version).toBe(last);
+    expect((await resolveVersion(database.db, 'replay', 'production')).version).toBe(last);
+    expect(host.routing('replay')).toEqual({ strategy: 'single', version: last });
+    // The first champion went to the scorer first; a signed-off challenger went through a canary under live flights, none failing.
+    const deployed = await database.db.select().from(deployments).where(eq(deployments.modelName, 'replay')).orderBy(deployments.startedAt);
+    expect(deployed[0]).toMatchObject({ id: expect.stringMatching(/^release-flight-delay-.+--deploy$/), candidateVersion: 1, stableVersion: null, status: 'promoted' });
+    if (challenge.outcome !== 'stopped') {
+      expect(deployed[1]).toMatchObject({ id: `${challenge.runId}--deploy`, candidateVersion: 2, stableVersion: 1, strategy: 'canary', status: challenge.outcome });
+      expect(challenge.traffic!.sent).toBeGreaterThanOrEqual(100);
+      expect(challenge.traffic!.failed).toBe(0);
+      expect(lines).toContainEqual(expect.stringMatching(/^ {4}challenge .+ \([\d,]+ live requests during the deployment, 0 failed\)$/));
+    }
     const compared = await database.db.select().from(auditLog).where(eq(auditLog.subject, `model:replay@2`));
-    expect(compared.map((e) => e.action)).toContain(challenge.outcome === 'promoted' ? 'monitoring.challenger_better' : 'monitoring.challenger_not_better');
+    expect(compared.map((e) => e.action)).toContain(challenge.outcome === 'stopped' ? 'monitoring.challenger_not_better' : 'monitoring.challenger_better');
     // Every week's predictions were logged at the flights' own departure times, under the version serving then, and every week has its report.
-    const logged = await database.db.select({ version: predictionLog.version, n: count() }).from(predictionLog).where(eq(predictionLog.modelName, 'replay')).groupBy(predictionLog.version);
+    const logged = await database.db
+      .select({ version: predictionLog.version, n: count() })
+      .from(predictionLog)
+      .where(and(eq(predictionLog.modelName, 'replay'), like(predictionLog.requestId, 'replay-replay-w%')))
+      .groupBy(predictionLog.version);
     expect(logged.reduce((a, r) => a + r.n, 0)).toBe(2_000);
     expect((await database.db.select().from(driftReports).where(eq(driftReports.modelName, 'replay'))).map((r) => r.decision).sort()).toEqual(
       [weeks[0]!.decision, weeks[1]!.decision].sort(),

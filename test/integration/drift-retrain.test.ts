@@ -113,6 +113,7 @@ describeEachDriver('drift-retrain-flight-delay pipeline', (driver) => {
       ['validate', 'completed'],
       ['signoff', 'running'],
       ['promote', 'pending'],
+      ['deploy', 'pending'],
     ]);
     const [compared] = await database.db.select().from(auditLog).where(eq(auditLog.action, 'monitoring.challenger_better'));
     expect(compared?.details).toMatchObject({ champion: { version: 1 }, challenger: { version: 2 }, margin: -1, better: true, rows: expect.any(Number) });

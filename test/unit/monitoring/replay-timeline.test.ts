@@ -24,8 +24,9 @@ describe('the drift replay’s timeline', () => {
   it('draws ROC AUC and drifted share per week, marks drift, decay and challenges, and lists every week', () => {
     const html = replayTimelineHtml('flight-delay-replay', [
       week(1),
-      week(2, { datasetDrift: true, driftedColumns: ['month', 'hour', 'distance', 'originDelay7d'], decayed: true, rocAuc: 0.6, decision: 'retrain', challenge: { runId: 'r-challenge', outcome: 'promoted', version: 2, detail: 'v2 promoted to champion' } }),
-      week(3, { champion: 2, rocAuc: null, decayed: null, challenge: { runId: 'x', outcome: 'stopped', version: null, detail: 'Challenger <b>v3</b> is not better' } }),
+      week(2, { datasetDrift: true, driftedColumns: ['month', 'hour', 'distance', 'originDelay7d'], decayed: true, rocAuc: 0.6, decision: 'retrain', challenge: { runId: 'r-challenge', outcome: 'promoted', version: 2, detail: 'v2 promoted to champion', traffic: { sent: 4_000, failed: 0 } } }),
+      week(3, { champion: 2, rocAuc: null, decayed: null, challenge: { runId: 'x', outcome: 'stopped', version: null, detail: 'Challenger <b>v3</b> is not better', traffic: null } }),
+      week(4, { champion: 2, challenge: { runId: 'y', outcome: 'rolled_back', version: null, detail: 'Deployment y--deploy of m v4 was rolled back: analysis failed', traffic: { sent: 900, failed: 0 } } }),
     ]);
     expect(html).toMatch(/^<!doctype html>/);
     expect(html.match(/<svg /g)).toHaveLength(1);
@@ -33,9 +34,10 @@ describe('the drift replay’s timeline', () => {
     expect(html).toContain('<circle ');
     expect(html).toContain('stroke="#54a24b"');
     expect(html).toContain('stroke="#9d755d"');
+    expect(html).toContain('stroke="#b279a2"');
     expect(html).toContain('Challenger &lt;b&gt;v3&lt;/b&gt; is not better');
     expect(html).not.toMatch(/<script|<b>/);
-    expect(html.match(/<tr><td>/g)).toHaveLength(3);
+    expect(html.match(/<tr><td>/g)).toHaveLength(4);
     expect(html).toContain('<td>month, hour, distance, originDelay7d (dataset drift)</td>');
   });
 });
