@@ -7,6 +7,11 @@
  *     expect.nullFraction('origin', 0), expect.rowCount({ min: 1000 }) ] });
  *   const report = await runExpectations(db, suite, { where: sql`ingestion_id = ${id}`, key: 'run-1/quality' });
  *
+ * A row-level expectation (between, inSet, matches, condition) may carry `mostly`, the share of rows
+ * that must satisfy it (Great Expectations' term): `expect.between('delay_minutes', -120, 1800,
+ * { mostly: 0.9999 })` tolerates one offending row in ten thousand, and still reports how many
+ * there were and samples of them.
+ *
  * Every expectation is evaluated and reported (observed value, sample offending rows); a failed one
  * makes `runExpectations` throw a non-retryable ValidationError carrying the whole report. An
  * expectation naming a column the table does not have is a definition error, refused before any
@@ -19,25 +24,37 @@ import { ValidationError } from '../errors.js';
 import { parseDuration } from '../features/definitions.js';
 import { dataQualityAssertionsFacet, dataQualityMetricsFacet, type Facets } from '../lineage/openlineage.js';
 
+/** For row-level expectations: the share of rows that must satisfy it, in (0, 1] (default 1: every row). */
+export interface RowTolerance {
+  mostly?: number;
+}
+
 export type Expectation =
   | { kind: 'columnExists'; column: string; type?: string }
   | { kind: 'nullFraction'; column: string; max: number }
-  | { kind: 'between'; column: string; min?: number | string; max?: number | string }
-  | { kind: 'inSet'; column: string; values: ReadonlyArray<string | number> }
-  | { kind: 'matches'; column: string; pattern: string }
+  | ({ kind: 'between'; column: string; min?: number | string; max?: number | string } & RowTolerance)
+  | ({ kind: 'inSet'; column: string; values: ReadonlyArray<string | number> } & RowTolerance)
+  | ({ kind: 'matches'; column: string; pattern: string } & RowTolerance)
   | { kind: 'unique'; columns: readonly string[] }
   | { kind: 'rowCount'; min?: number; max?: number }
   | { kind: 'freshness'; column: string; maxAgeMs: number; asOf?: Date }
   | { kind: 'distribution'; column: string; reference: readonly number[]; maxKs: number }
-  | { kind: 'condition'; description: string; columns: readonly string[]; violating: SQL };
+  | ({ kind: 'condition'; description: string; columns: readonly string[]; violating: SQL } & RowTolerance);
+
+function tolerance(options: RowTolerance | undefined, what: string): RowTolerance {
+  if (options?.mostly === undefined) return {};
+  const { mostly } = options;
+  if (!(typeof mostly === 'number' && mostly > 0 && mostly <= 1)) throw new ValidationError(`Expectation "${what}": mostly must be a share of rows in (0, 1], such as 0.999; got ${String(mostly)}.`);
+  return mostly === 1 ? {} : { mostly };
+}
 
 /** Builders for the expectations, so suites read as a list of sentences. */
 export const expect = {
   column: (column: string, type?: string): Expectation => ({ kind: 'columnExists', column, ...(type ? { type } : {}) }),
   nullFraction: (column: string, max: number): Expectation => ({ kind: 'nullFraction', column, max }),
-  between: (column: string, min?: number | string, max?: number | string): Expectation => ({ kind: 'between', column, min, max }),
-  inSet: (column: string, values: ReadonlyArray<string | number>): Expectation => ({ kind: 'inSet', column, values }),
-  matches: (column: string, pattern: string): Expectation => ({ kind: 'matches', column, pattern }),
+  between: (column: string, min?: number | string, max?: number | string, options?: RowTolerance): Expectation => ({ kind: 'between', column, min, max, ...tolerance(options, `${column} between`) }),
+  inSet: (column: string, values: ReadonlyArray<string | number>, options?: RowTolerance): Expectation => ({ kind: 'inSet', column, values, ...tolerance(options, `${column} in set`) }),
+  matches: (column: string, pattern: string, options?: RowTolerance): Expectation => ({ kind: 'matches', column, pattern, ...tolerance(options, `${column} matches`) }),
   unique: (...columns: string[]): Expectation => ({ kind: 'unique', columns }),
   rowCount: (bounds: { min?: number; max?: number }): Expectation => ({ kind: 'rowCount', ...bounds }),
   /** The newest `column` value is at most `maxAge` (e.g. '2d') before `asOf` (default: when checked). */
@@ -45,7 +62,7 @@ export const expect = {
   /** Two-sample Kolmogorov-Smirnov statistic between the column and a reference sample at most `maxKs`. */
   distribution: (column: string, reference: readonly number[], maxKs: number): Expectation => ({ kind: 'distribution', column, reference, maxKs }),
   /** A rule over several columns: `violating` selects the rows that break it. */
-  condition: (description: string, columns: readonly string[], violating: SQL): Expectation => ({ kind: 'condition', description, columns, violating }),
+  condition: (description: string, columns: readonly string[], violating: SQL, options?: RowTolerance): Expectation => ({ kind: 'condition', description, columns, violating, ...tolerance(options, description) }),
 };
 
 export interface ExpectationSuite {
@@ -85,6 +102,11 @@ export function expectationSuite(suite: ExpectationSuite): ExpectationSuite {
 }
 
 export function describeExpectation(e: Expectation): string {
+  const base = describeRule(e);
+  return 'mostly' in e && e.mostly !== undefined ? `${base} for at least ${+(e.mostly * 100).toPrecision(6)}% of rows` : base;
+}
+
+function describeRule(e: Expectation): string {
   switch (e.kind) {
     case 'columnExists':
       return `column ${e.column} exists${e.type ? ` with type ${e.type}` : ''}`;
@@ -197,24 +219,24 @@ export async function evaluateExpectations(db: Database, suite: ExpectationSuite
         const low = e.min !== undefined ? sql`${col} < ${e.min}` : sql`false`;
         const high = e.max !== undefined ? sql`${col} > ${e.max}` : sql`false`;
         const v = await violations(e, sql`${low} or ${high}`);
-        results.push({ ...base, passed: v.observed === 0, ...v });
+        results.push({ ...base, passed: v.observed <= tolerated(e, rows), ...v });
         break;
       }
       case 'inSet': {
         const col = sql.identifier(e.column);
         const list = sql.join(e.values.map((value) => sql`${value}`), sql`, `);
         const v = await violations(e, sql`${col} is not null and ${col} not in (${list})`);
-        results.push({ ...base, passed: v.observed === 0, ...v });
+        results.push({ ...base, passed: v.observed <= tolerated(e, rows), ...v });
         break;
       }
       case 'matches': {
         const v = await violations(e, sql`${sql.identifier(e.column)} !~ ${e.pattern}`);
-        results.push({ ...base, passed: v.observed === 0, ...v });
+        results.push({ ...base, passed: v.observed <= tolerated(e, rows), ...v });
         break;
       }
       case 'condition': {
         const v = await violations(e, e.violating);
-        results.push({ ...base, passed: v.observed === 0, ...v });
+        results.push({ ...base, passed: v.observed <= tolerated(e, rows), ...v });
         break;
       }
       case 'unique': {
@@ -250,6 +272,11 @@ export async function evaluateExpectations(db: Database, suite: ExpectationSuite
     }
   }
   return { suite: suite.name, dataset: suite.dataset, passed: results.every((r) => r.passed), rows, results, nullCounts };
+}
+
+/** How many of `rows` may break a row-level expectation: none unless it says `mostly`. */
+function tolerated(e: RowTolerance, rows: number): number {
+  return e.mostly === undefined ? 0 : Math.floor((1 - e.mostly) * rows + 1e-9);
 }
 
 /** Evaluates a suite, stores the report under `key` (once) and throws when an expectation failed. */

@@ -83,6 +83,24 @@ describeEachDriver('data-quality expectations', (driver) => {
     expect(facets.dataQualityMetrics).toMatchObject({ rowCount: 4, columnMetrics: { station: { nullCount: 1 } } });
   });
 
+  it('tolerates offending rows up to the share `mostly` allows, and still counts and samples them', async () => {
+    // The dirty batch's 4 rows: one value out of range, one station not in the set.
+    const report = await evaluateExpectations(
+      db(),
+      suite([expectThat.between('value', 0, 100, { mostly: 0.75 }), expectThat.between('value', 0, 100, { mostly: 0.8 }), expectThat.inSet('station', ['north', 'south'], { mostly: 0.75 })]),
+      { where: sql`batch = 'dirty'` },
+    );
+    expect(report.results.map((r) => [r.expectation, r.passed, r.observed])).toEqual([
+      ['value between 0 and 100 for at least 75% of rows', true, 1],
+      ['value between 0 and 100 for at least 80% of rows', false, 1],
+      ['station in {north, south} for at least 75% of rows', true, 1],
+    ]);
+    expect(report.results[0]!.samples).toEqual([{ id: 2, station: 'north', value: 5000 }]);
+    expect(report.passed).toBe(false);
+    expect(() => expectThat.matches('station', '^[a-z]+$', { mostly: 1.5 })).toThrow('Expectation "station matches": mostly must be a share of rows in (0, 1], such as 0.999; got 1.5.');
+    expect(expectThat.condition('value is not negative', ['value'], sql`value < 0`, { mostly: 1 })).not.toHaveProperty('mostly');
+  });
+
   it('reports a missing column as a failed columnExists expectation, and refuses other expectations on it', async () => {
     const report = await evaluateExpectations(db(), suite([expectThat.column('humidity', 'real'), expectThat.column('value', 'integer')]));
     expect(report.results.map((r) => [r.expectation, r.passed, r.observed])).toEqual([
