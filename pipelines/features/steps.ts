@@ -35,4 +35,8 @@ export const buildTrainingSetFromStore = defineStep({
   uses: 'buildTrainingSetFromStore',
   outputs: ['uri', 'sha256', 'bytes', 'rows', 'positives', 'from', 'to', 'features', 'label', 'featureService', 'featureServiceVersion'],
   startToCloseTimeout: '1 hour',
+  // Its statements cover the whole ingestion, and PGlite runs them on the worker's own thread, so no
+  // heartbeat leaves while one runs: on 966,409 flights (January-February) the thread was held for
+  // over three minutes and the default 20 s timeout killed a step that was working.
+  heartbeatTimeout: '10 minutes',
 });
