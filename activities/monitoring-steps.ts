@@ -230,7 +230,9 @@ export function createMonitoringSteps(db: Database, artifacts: ArtifactStore, pi
           to: instant(input.windowTo, 'windowTo'),
           minLabelledRows: input.minLabelledRows,
         });
-        const better = result.improvement >= input.margin;
+        // The same training data trains the same artifact, which the registry answers with the version it already has.
+        const same = result.challenger.version === result.champion.version;
+        const better = !same && result.improvement >= input.margin;
         const details = { ...result, margin: input.margin, better, reportId: input.reportId };
         await db.transaction((tx) =>
           appendAuditTx(tx, {
@@ -241,6 +243,12 @@ export function createMonitoringSteps(db: Database, artifacts: ArtifactStore, pi
             idempotencyKey: `${ctx.idempotencyKey}:compare`,
           }),
         );
+        if (same) {
+          throw new ValidationError(
+            `The retrain reproduced the champion v${result.champion.version} itself: it was trained on the same flights, since none departed between the champion's training and this window (${input.windowFrom}). The champion stays.`,
+            details,
+          );
+        }
         if (!better) {
           throw new ValidationError(
             `Challenger v${result.challenger.version} is not better by the margin: ROC AUC ${result.challenger.rocAuc.toFixed(4)} vs champion v${result.champion.version}'s ${result.champion.rocAuc.toFixed(4)} on ${result.rows} labelled rows (improvement ${result.improvement.toFixed(4)} < margin ${input.margin}). The champion stays.`,
