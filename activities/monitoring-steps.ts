@@ -205,11 +205,12 @@ export function createMonitoringSteps(db: Database, artifacts: ArtifactStore, pi
               margin: input.margin,
               minLabelledRows: input.minLabelledRows,
               reportId: input.reportId,
-              ...(input.deployStrategy !== undefined ? { deployStrategy: input.deployStrategy } : {}),
-              ...(input.deployMinRequests !== undefined ? { deployMinRequests: input.deployMinRequests } : {}),
-              ...(input.deployMaxWaitSeconds !== undefined ? { deployMaxWaitSeconds: input.deployMaxWaitSeconds } : {}),
-              ...(input.deployBakeSeconds !== undefined ? { deployBakeSeconds: input.deployBakeSeconds } : {}),
-              ...(input.deployMaxScoreDistance !== undefined ? { deployMaxScoreDistance: input.deployMaxScoreDistance } : {}),
+              // Absent ones (runs recorded before the challenge deployed) drop out of the JSON and take the challenge's defaults.
+              deployStrategy: input.deployStrategy,
+              deployMinRequests: input.deployMinRequests,
+              deployMaxWaitSeconds: input.deployMaxWaitSeconds,
+              deployBakeSeconds: input.deployBakeSeconds,
+              deployMaxScoreDistance: input.deployMaxScoreDistance,
             },
             { runId, ...(ctx.startedBy ? { startedBy: ctx.startedBy } : {}) },
           );

@@ -66,10 +66,6 @@ export interface ReplayOptions {
   /** Passed to each monitoring run. */
   coolDownHours: number;
   margin: number;
-  /** Requests each arm of a canary step needs before its analysis decides (default 100). */
-  deployMinRequests?: number;
-  /** The least time each canary step runs (default 5 s). */
-  deployBakeSeconds?: number;
 }
 
 export interface ReplayWeek {
@@ -115,10 +111,8 @@ async function finished(client: Client, runId: string): Promise<{ ok: true; resu
   }
 }
 
-/** Quick canaries: the replay sends the coming week's flights through the scorer while one runs. */
-function deploySettings(options: ReplayOptions) {
-  return { deployMinRequests: options.deployMinRequests ?? 100, deployBakeSeconds: options.deployBakeSeconds ?? 5, deployMaxWaitSeconds: 300 };
-}
+/** Quick canaries (100 requests per arm, 5 s per step): the replay sends the coming week's flights through the scorer while one runs. */
+const DEPLOY_SETTINGS = { deployMinRequests: 100, deployBakeSeconds: 5, deployMaxWaitSeconds: 300 };
 
 /** Sends `rows` through the scorer's /predict while `work` runs; what it sent comes back with its result. */
 async function underTraffic<T>(deps: ReplayDeps, model: string, rows: readonly Record<string, unknown>[], work: Promise<T>): Promise<{ result: T; traffic: { sent: number; failed: number } }> {
@@ -263,7 +257,7 @@ async function replaySchedule(deps: ReplayDeps, options: ReplayOptions): Promise
       minLabelledRows: Math.min(200, Math.floor(options.perWeek / 4)),
       coolDownHours: options.coolDownHours,
       margin: options.margin,
-      ...deploySettings(options),
+      ...DEPLOY_SETTINGS,
     },
   };
   const pipeline = findPipeline(pipelines, 'drift-retrain-flight-delay');
@@ -316,7 +310,7 @@ export async function replayDrift(deps: ReplayDeps, options: ReplayOptions): Pro
     client,
     taskQueue,
     findPipeline(pipelines, 'release-flight-delay'),
-    { source: options.source, rows: trainRows, modelName: options.model, ...deploySettings(options) },
+    { source: options.source, rows: trainRows, modelName: options.model, ...DEPLOY_SETTINGS },
     { startedBy: AUTHOR },
   );
   say(`Releasing the first champion (${release.runId}): trained on ${trainRows.toLocaleString('en-US')} flights (before ${options.from.toISOString().slice(0, 10)}), signed off, deployed...`);
