@@ -34,6 +34,8 @@ export interface MonitorInput {
   minRows: number;
   minLabelledRows: number;
   decayThreshold: number;
+  /** Comma-separated features that follow the calendar: reported, not counted toward dataset drift (absent in runs recorded before the option). */
+  seasonalFeatures?: string;
 }
 
 export interface PolicyInput extends Omit<RetrainPolicy, 'onDatasetDrift' | 'onPredictionDrift' | 'onDecay'> {
@@ -113,6 +115,7 @@ export function createMonitoringSteps(db: Database, artifacts: ArtifactStore, pi
           minRows: input.minRows,
           minLabelledRows: input.minLabelledRows,
           decayThreshold: input.decayThreshold,
+          seasonalFeatures: (input.seasonalFeatures ?? '').split(',').map((f) => f.trim()).filter(Boolean),
         });
         const report = buildDriftReport({ id: ctx.runId, model: input.modelName, version: window.version, from, to }, window.assessment, window.data, window.reference);
         const row = await saveDriftReport(db, report, { runId: ctx.runId });
@@ -127,6 +130,8 @@ export function createMonitoringSteps(db: Database, artifacts: ArtifactStore, pi
           predictionDrift: row.predictionDrift,
           decayed: row.decayed,
           driftedColumns: report.columns.filter((c) => c.verdict === 'drift').map((c) => c.column),
+          driftShare: report.driftShare,
+          seasonalColumns: report.seasonalColumns ?? [],
           rocAuc: report.decay.current,
           validationRocAuc: report.decay.reference,
         };

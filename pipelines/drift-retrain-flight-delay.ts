@@ -32,6 +32,13 @@ export const driftRetrainFlightDelay = definePipeline({
     minRows: z.coerce.number().int().positive().default(500),
     minLabelledRows: z.coerce.number().int().positive().default(200),
     decayThreshold: z.coerce.number().gt(0).lt(1).default(0.05),
+    /**
+     * Comma-separated features that follow the calendar: tested and shown in the report, but not
+     * counted toward dataset drift. A champion trained on January and February sees a new `month`
+     * in every later window (the full replay found it drifted in every week), which is the season,
+     * not a change in the world; '' counts every feature.
+     */
+    seasonalFeatures: z.string().default('month'),
     /** Comma-separated: drift, prediction, decay. */
     triggers: z.string().default('drift,decay'),
     coolDownHours: z.coerce.number().min(0).default(144),
@@ -65,6 +72,7 @@ export const driftRetrainFlightDelay = definePipeline({
       minRows: param('minRows'),
       minLabelledRows: param('minLabelledRows'),
       decayThreshold: param('decayThreshold'),
+      seasonalFeatures: param('seasonalFeatures'),
     }),
     retrainPolicy.step('policy', {
       modelName: param('modelName'),

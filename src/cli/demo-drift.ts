@@ -79,6 +79,10 @@ export interface ReplayWeek {
   datasetDrift: boolean | null;
   predictionDrift: boolean | null;
   driftedColumns: string[];
+  /** Drifted share of the counted (non-seasonal) decided features; null when none was decided. */
+  driftShare: number | null;
+  /** Features tested and shown but not counted toward dataset drift (the pipeline's seasonalFeatures). */
+  seasonalColumns: string[];
   rocAuc: number | null;
   validationRocAuc: number;
   decayed: boolean | null;
@@ -330,7 +334,17 @@ export async function replayDrift(deps: ReplayDeps, options: ReplayOptions): Pro
     const runId = await tick(deps, scheduleId, end);
     const monitored = await finished(client, runId);
     if (!monitored.ok) throw new ValidationError(`Monitoring week ${week} failed: ${monitored.message}`);
-    const m = monitored.result.outputs.monitor as { rows: number; datasetDrift: boolean | null; predictionDrift: boolean | null; decayed: boolean | null; driftedColumns: string[]; rocAuc: number | null; validationRocAuc: number };
+    const m = monitored.result.outputs.monitor as {
+      rows: number;
+      datasetDrift: boolean | null;
+      predictionDrift: boolean | null;
+      decayed: boolean | null;
+      driftedColumns: string[];
+      driftShare: number | null;
+      seasonalColumns: string[];
+      rocAuc: number | null;
+      validationRocAuc: number;
+    };
     const p = monitored.result.outputs.policy as { decision: string; reasons: string[] };
     const launch = monitored.result.outputs.launch as { started: boolean; runId: string | null };
     const line: ReplayWeek = {
@@ -343,6 +357,8 @@ export async function replayDrift(deps: ReplayDeps, options: ReplayOptions): Pro
       datasetDrift: m.datasetDrift,
       predictionDrift: m.predictionDrift,
       driftedColumns: m.driftedColumns,
+      driftShare: m.driftShare,
+      seasonalColumns: m.seasonalColumns,
       rocAuc: m.rocAuc,
       validationRocAuc: m.validationRocAuc,
       decayed: m.decayed,
@@ -351,7 +367,7 @@ export async function replayDrift(deps: ReplayDeps, options: ReplayOptions): Pro
       challenge: null,
     };
     say(
-      `  week ${week} (${line.from}..${line.to}) v${champion}: ${m.rows} flights, drifted ${m.driftedColumns.join(', ') || 'none'}${m.datasetDrift ? ' (DATASET DRIFT)' : ''}, ROC AUC ${m.rocAuc?.toFixed(4) ?? '-'} vs ${m.validationRocAuc.toFixed(4)}${m.decayed ? ' (DECAY)' : ''} -> ${p.decision}: ${p.reasons.join(' ')}`,
+      `  week ${week} (${line.from}..${line.to}) v${champion}: ${m.rows} flights, drifted ${driftedList(line)}${m.datasetDrift ? ' (DATASET DRIFT)' : ''}, ROC AUC ${m.rocAuc?.toFixed(4) ?? '-'} vs ${m.validationRocAuc.toFixed(4)}${m.decayed ? ' (DECAY)' : ''} -> ${p.decision}: ${p.reasons.join(' ')}`,
     );
     if (launch.started && launch.runId) {
       // What a deployed challenger would serve next: the coming week's flights (this week's at the end of the data).
@@ -368,6 +384,11 @@ export async function replayDrift(deps: ReplayDeps, options: ReplayOptions): Pro
     weeks.push(line);
   }
   return weeks;
+}
+
+/** The drifted features, each seasonal one marked as not counted. */
+function driftedList(week: Pick<ReplayWeek, 'driftedColumns' | 'seasonalColumns'>): string {
+  return week.driftedColumns.map((c) => (week.seasonalColumns.includes(c) ? `${c} (seasonal)` : c)).join(', ') || 'none';
 }
 
 /** The replay's timeline: drifted share of columns and ROC AUC per week, retrains and versions marked. */
@@ -389,7 +410,7 @@ export function replayTimelineHtml(model: string, weeks: readonly ReplayWeek[]):
       .join(' ');
   const auc = weeks.map((w) => w.rocAuc);
   const validation = weeks.map((w) => w.validationRocAuc);
-  const drift = weeks.map((w) => (w.datasetDrift === null ? null : w.driftedColumns.length / 7));
+  const drift = weeks.map((w) => w.driftShare);
   const marks = weeks
     .map((w, i) => {
       const out: string[] = [];
@@ -409,7 +430,7 @@ export function replayTimelineHtml(model: string, weeks: readonly ReplayWeek[]):
 ${[0, 0.25, 0.5, 0.75, 1].map((v) => `<text x="${left - 4}" y="${y(v) + 3}" text-anchor="end">${v}</text>`).join('')}
 <polyline fill="none" stroke="#4c78a8" stroke-width="2" points="${path(auc)}"><title>ROC AUC on the week's labelled flights</title></polyline>
 <polyline fill="none" stroke="#4c78a8" stroke-dasharray="2 2" points="${path(validation)}"><title>the champion's validation ROC AUC</title></polyline>
-<polyline fill="none" stroke="#f58518" stroke-width="2" points="${path(drift)}"><title>share of the 7 features that drifted</title></polyline>
+<polyline fill="none" stroke="#f58518" stroke-width="2" points="${path(drift)}"><title>share of the counted features that drifted (seasonal ones are not counted)</title></polyline>
 ${marks}
 <text x="${left}" y="14"><tspan fill="#4c78a8">━ ROC AUC (dashed: at validation)</tspan>  <tspan fill="#f58518">━ share of features drifted</tspan>  <tspan fill="#e45756">● drift or decay</tspan>  <tspan fill="#54a24b">┆ challenger deployed</tspan>  <tspan fill="#b279a2">┆ canary rolled back</tspan>  <tspan fill="#9d755d">┆ challenge stopped</tspan></text>
 <text x="${left}" y="${height - 8}" fill="#555">week starting (MM-DD) and the champion serving it</text>
@@ -417,7 +438,7 @@ ${marks}
   const rows = weeks
     .map(
       (w) =>
-        `<tr><td>${w.week}</td><td>${w.from} to ${w.to}</td><td>v${w.champion}</td><td>${w.rows}</td><td>${escapeHtml(w.driftedColumns.join(', ') || 'none')}${w.datasetDrift ? ' (dataset drift)' : ''}</td><td>${w.rocAuc?.toFixed(4) ?? '-'} / ${w.validationRocAuc.toFixed(4)}${w.decayed ? ' (decay)' : ''}</td><td>${escapeHtml(w.decision)}: ${escapeHtml(w.reasons.join(' '))}</td><td>${w.challenge ? escapeHtml(w.challenge.detail) : ''}</td></tr>`,
+        `<tr><td>${w.week}</td><td>${w.from} to ${w.to}</td><td>v${w.champion}</td><td>${w.rows}</td><td>${escapeHtml(driftedList(w))}${w.datasetDrift ? ' (dataset drift)' : ''}</td><td>${w.rocAuc?.toFixed(4) ?? '-'} / ${w.validationRocAuc.toFixed(4)}${w.decayed ? ' (decay)' : ''}</td><td>${escapeHtml(w.decision)}: ${escapeHtml(w.reasons.join(' '))}</td><td>${w.challenge ? escapeHtml(w.challenge.detail) : ''}</td></tr>`,
     )
     .join('\n');
   return `<!doctype html>

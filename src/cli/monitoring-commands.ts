@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ValidationError } from '../errors.js';
-import { buildDriftReport, decaySummary, renderDriftReportHtml, reportRows, type DriftReport } from '../monitoring/report.js';
+import { buildDriftReport, decaySummary, inputDriftCounts, renderDriftReportHtml, reportRows, type DriftReport } from '../monitoring/report.js';
 import { getDriftReport, listDriftReports, saveDriftReport } from '../monitoring/report-store.js';
 import { monitorWindow } from '../monitoring/window.js';
 import { startStack } from '../platform/stack.js';
@@ -23,7 +23,7 @@ export function renderDriftReportText(report: DriftReport): string {
   if (!report.enough) lines.push(`  NOT DECIDED: ${report.reason}`);
   else {
     lines.push(
-      `  input drift: ${report.datasetDrift === null ? 'not decided' : report.datasetDrift ? 'DRIFT' : 'no drift'} (${report.driftedColumns} of ${report.decidedColumns} decided columns drifted; the dataset drifts at a share of ${report.shareThreshold})`,
+      `  input drift: ${report.datasetDrift === null ? 'not decided' : report.datasetDrift ? 'DRIFT' : 'no drift'} (${inputDriftCounts(report)}; the dataset drifts at a share of ${report.shareThreshold})`,
     );
     lines.push(`  prediction drift: ${report.prediction?.verdict ?? 'not decided'}`);
   }
@@ -49,6 +49,10 @@ function htmlPage(report: DriftReport): string {
 ${renderDriftReportHtml(report)}
 </body></html>
 `;
+}
+
+function splitList(value: string): string[] {
+  return value.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
 function parseInstant(value: string, flag: string): Date {
@@ -119,13 +123,15 @@ Examples:
     .requiredOption('--to <instant>', 'end of the window (exclusive)')
     .option('--version <selector>', 'version number or alias', 'champion')
     .option('--min-rows <n>', 'fewer scored rows and nothing is decided', '500')
-    .action(async (model: string, options: { from: string; to: string; version: string; minRows: string }) => {
+    .option('--seasonal <features>', 'comma-separated features that follow the calendar: tested and reported, not counted toward dataset drift (e.g. month)', '')
+    .action(async (model: string, options: { from: string; to: string; version: string; minRows: string; seasonal: string }) => {
       const ctx = context();
       const from = parseInstant(options.from, '--from');
       const to = parseInstant(options.to, '--to');
       const artifacts = new LocalArtifactStore(path.join(ctx.config.home, 'artifacts'));
       const report = await withDatabase(ctx, async (db) => {
-        const window = await monitorWindow(db, artifacts, { model, version: options.version, from, to, minRows: Number(options.minRows) });
+        const seasonalFeatures = splitList(options.seasonal);
+        const window = await monitorWindow(db, artifacts, { model, version: options.version, from, to, minRows: Number(options.minRows), seasonalFeatures });
         const id = `check-${model}-v${window.version}-${from.toISOString()}-${to.toISOString()}`;
         const built = buildDriftReport({ id, model, version: window.version, from, to }, window.assessment, window.data, window.reference);
         await saveDriftReport(db, built);

@@ -94,7 +94,11 @@ export type ColumnDriftResult = DecidedColumnDrift | UndecidedColumnDrift;
 export interface DatasetDriftResult {
   /** Reference columns in order, then columns only the current data has. */
   columns: ColumnDriftResult[];
+  /** Columns tested and reported but left out of the share because they follow the calendar (options' `seasonal`). */
+  seasonalColumns: string[];
+  /** Decided columns that count toward the share: seasonal ones are left out. */
   decidedColumns: number;
+  /** Drifted columns among those counted. */
   driftedColumns: number;
   /** driftedColumns / decidedColumns; null when no column was decided. */
   share: number | null;
@@ -113,7 +117,8 @@ export function detectColumnDrift(reference: ColumnValues, current: ColumnValues
 /**
  * Tests every column of two datasets, given as columns by name, and calls the dataset drifted when
  * at least `driftShare` (default one half) of the decided columns drift. Undecided columns (missing
- * from one side, all null, too few rows) are reported with their reason and left out of the share.
+ * from one side, all null, too few rows) are reported with their reason and left out of the share,
+ * and so are seasonal ones (tested and reported, but expected to differ from the reference).
  */
 export function detectDatasetDrift(
   referenceColumns: Readonly<Record<string, ColumnValues>>,
@@ -146,18 +151,23 @@ export function detectDatasetDrift(
     const counts = { reference: null, current: current.counts, distinctValues: null };
     columns.push(undecided(name, current.kind, counts, null, null, 'The column is missing from the reference data.'));
   }
-  const decidedColumns = columns.filter((c) => c.decided).length;
-  const driftedColumns = columns.filter((c) => c.drifted === true).length;
+  const seasonalColumns = Object.entries(perColumn)
+    .filter(([, o]) => o.seasonal === true)
+    .map(([name]) => name);
+  const counted = columns.filter((c) => !seasonalColumns.includes(c.column));
+  const decidedColumns = counted.filter((c) => c.decided).length;
+  const driftedColumns = counted.filter((c) => c.drifted === true).length;
   const shareThreshold = options.driftShare ?? DRIFT_DEFAULTS.driftShare;
   const share = decidedColumns === 0 ? null : driftedColumns / decidedColumns;
   return {
     columns,
+    seasonalColumns,
     decidedColumns,
     driftedColumns,
     share,
     shareThreshold,
     datasetDrift: share === null ? null : share >= shareThreshold,
-    reason: share === null ? 'No column could be decided, so the dataset cannot be.' : null,
+    reason: share === null ? `No${seasonalColumns.length ? ' non-seasonal' : ''} column could be decided, so the dataset cannot be.` : null,
   };
 }
 

@@ -53,6 +53,12 @@ export interface ColumnOptions {
   minRows?: number;
   /** Logarithm base of the Jensen-Shannon distance: 2 unless given, as Evidently computes it, so the 0.1 threshold means what it means there. */
   jsBase?: number;
+  /**
+   * The column follows the calendar (a month, a season), so it differs from a reference taken at
+   * another time of year whatever the world does. It is still tested and its verdict reported, but it
+   * is left out of the dataset-drift share, so it cannot make the dataset drift on its own.
+   */
+  seasonal?: boolean;
 }
 
 export interface ColumnDriftOptions extends ColumnOptions {
@@ -100,6 +106,9 @@ export function checkColumnOptions(options: ColumnOptions, where: string): void 
     throw new ValidationError(`Threshold${where} must be a positive number, got ${options.threshold}.`);
   }
   if (options.test !== undefined && options.threshold !== undefined) checkThreshold(options.test, options.threshold, where);
+  if (options.seasonal !== undefined && typeof options.seasonal !== 'boolean') {
+    throw new ValidationError(`seasonal${where} must be true or false, got ${JSON.stringify(options.seasonal)}.`);
+  }
   checkShared(options, where);
 }
 

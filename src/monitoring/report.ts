@@ -35,6 +35,8 @@ export interface ReportColumn {
   distance: number | null;
   threshold: number | null;
   verdict: Verdict;
+  /** Tested and reported, but not counted toward dataset drift (absent in reports stored before seasonal columns existed). */
+  seasonal?: boolean;
   reason: string | null;
   counts: ColumnDriftResult['counts'];
   unseenCategories: string[];
@@ -59,6 +61,8 @@ export interface DriftReport {
   driftedColumns: number;
   driftShare: number | null;
   shareThreshold: number | null;
+  /** Columns left out of the share because they follow the calendar (absent in older reports). */
+  seasonalColumns?: string[];
   columns: ReportColumn[];
   prediction: ReportColumn | null;
   decay: DecayResult;
@@ -76,6 +80,7 @@ export interface ReportContext {
 }
 
 export function buildDriftReport(context: ReportContext, assessment: WindowAssessment, data: WindowData, reference: ReferenceProfile): DriftReport {
+  const seasonal = assessment.inputDrift?.seasonalColumns ?? [];
   const column = (result: ColumnDriftResult, ref: ColumnReference | undefined, values: ArrayLike<number | string | null> | undefined): ReportColumn => {
     const verdict: Verdict = result.drifted === null ? 'undecided' : result.drifted ? 'drift' : 'no drift';
     const chart = verdict === 'drift' && ref !== undefined && values !== undefined ? chartData(ref, values) : null;
@@ -88,6 +93,7 @@ export function buildDriftReport(context: ReportContext, assessment: WindowAsses
       distance: result.distance,
       threshold: result.threshold,
       verdict,
+      seasonal: seasonal.includes(result.column),
       reason: result.reason,
       counts: result.counts,
       unseenCategories: result.unseenCategories,
@@ -113,6 +119,7 @@ export function buildDriftReport(context: ReportContext, assessment: WindowAsses
     driftedColumns: drift?.driftedColumns ?? 0,
     driftShare: drift?.share ?? null,
     shareThreshold: drift?.shareThreshold ?? null,
+    seasonalColumns: seasonal,
     columns: (drift?.columns ?? []).map((c) => column(c, reference.features[c.column], data.columns[c.column])),
     prediction: assessment.predictionDrift ? column(assessment.predictionDrift, reference.prediction, data.scores) : null,
     decay: assessment.decay,
@@ -251,7 +258,7 @@ export function reportRows(report: DriftReport): string[][] {
     formatScore(c),
     c.threshold === null ? '' : String(c.threshold),
     c.verdict,
-    [c.reason, c.unseenCategoryCount > 0 ? `unseen: ${c.unseenCategories.slice(0, 5).join(', ')}${c.unseenCategoryCount > 5 ? ` (+${c.unseenCategoryCount - 5})` : ''}` : null, countsNote(c)]
+    [c.seasonal ? 'seasonal: not counted toward dataset drift' : null, c.reason, c.unseenCategoryCount > 0 ? `unseen: ${c.unseenCategories.slice(0, 5).join(', ')}${c.unseenCategoryCount > 5 ? ` (+${c.unseenCategoryCount - 5})` : ''}` : null, countsNote(c)]
       .filter((s) => s)
       .join('; '),
   ]);
@@ -262,6 +269,13 @@ function countsNote(c: ReportColumn): string | null {
   if (!current) return null;
   const parts = [current.missing ? `${current.missing} null` : '', current.nan ? `${current.nan} NaN` : '', current.infinite ? `${current.infinite} infinite` : ''].filter(Boolean);
   return parts.length ? `current: ${parts.join(', ')} left out` : null;
+}
+
+/** "3 of 6 decided columns drifted", and which seasonal columns were left out of that count. */
+export function inputDriftCounts(report: DriftReport): string {
+  const seasonal = report.seasonalColumns ?? [];
+  const left = seasonal.length ? `, not counting seasonal ${seasonal.join(', ')}` : '';
+  return `${report.driftedColumns} of ${report.decidedColumns} decided columns drifted${left}`;
 }
 
 export function decaySummary(decay: DecayResult): string {
@@ -283,7 +297,7 @@ export function renderDriftReportHtml(report: DriftReport): string {
       report.enough
         ? report.datasetDrift === null
           ? 'not decided (no column could be)'
-          : `${report.datasetDrift ? 'DRIFT' : 'no drift'}: ${report.driftedColumns} of ${report.decidedColumns} decided columns drifted (threshold share ${report.shareThreshold})`
+          : `${report.datasetDrift ? 'DRIFT' : 'no drift'}: ${inputDriftCounts(report)} (threshold share ${report.shareThreshold})`
         : `not decided: ${report.reason}`,
     ],
     ['Prediction drift', report.prediction ? report.prediction.verdict : 'not decided'],

@@ -23,7 +23,7 @@ import { resolveVersion } from '../registry/lookup.js';
 import { readVersionMetadata } from '../registry/version-metadata.js';
 import type { ColumnValues } from './columns.js';
 import { detectColumnDrift, detectDatasetDrift, type ColumnDriftResult, type DatasetDriftResult } from './drift.js';
-import type { DatasetDriftOptions } from './options.js';
+import type { ColumnOptions, DatasetDriftOptions } from './options.js';
 import { parseReferenceProfile, type ReferenceProfile } from './reference.js';
 
 export const WINDOW_DEFAULTS = {
@@ -86,6 +86,12 @@ export interface AssessOptions {
   minLabelledRows?: number;
   decayThreshold?: number;
   drift?: DatasetDriftOptions;
+  /**
+   * Features that follow the calendar (for the flights, `month`): tested and reported, but left out
+   * of the dataset-drift share, since a window in June differs from a January reference whatever else
+   * happens. Each must be one of the model's features.
+   */
+  seasonalFeatures?: readonly string[];
 }
 
 /** Compares a window's rows with a reference profile. Pure: no database, no artifacts. */
@@ -94,6 +100,7 @@ export function assessWindow(reference: ReferenceProfile, data: WindowData, opti
   const minLabelledRows = positiveInteger(options.minLabelledRows ?? WINDOW_DEFAULTS.minLabelledRows, 'minLabelledRows');
   const decayThreshold = options.decayThreshold ?? WINDOW_DEFAULTS.decayThreshold;
   if (!(decayThreshold > 0 && decayThreshold < 1)) throw new ValidationError(`decayThreshold must be between 0 and 1, got ${decayThreshold}.`);
+  const driftOptions = withSeasonal(options.drift ?? {}, options.seasonalFeatures ?? [], reference);
   const rows = data.scores.length;
   let labelledRows = 0;
   let positives = 0;
@@ -129,9 +136,26 @@ export function assessWindow(reference: ReferenceProfile, data: WindowData, opti
   }
   const references: Record<string, ColumnValues> = { ...reference.features, ...Object.fromEntries(reference.emptyFeatures.map((f) => [f, [] as string[]])) };
   for (const { column } of unusableColumns) delete references[column];
-  const inputDrift = detectDatasetDrift(references, current, { minRows: Math.min(minRows, 30), ...options.drift });
+  // Options for a column left out as unusable would name a column in neither dataset.
+  const usable = Object.fromEntries(Object.entries(driftOptions.columns ?? {}).filter(([name]) => Object.hasOwn(references, name) || Object.hasOwn(current, name)));
+  const inputDrift = detectDatasetDrift(references, current, { minRows: Math.min(minRows, 30), ...driftOptions, columns: usable });
   const predictionDrift = detectColumnDrift(reference.prediction, data.scores, { column: 'prediction', minRows: Math.min(minRows, 30) });
   return { ...base, enough: true, reason: null, inputDrift, predictionDrift, decay: decay(data, decayBase, minLabelledRows) };
+}
+
+/** The drift options with each seasonal feature marked so; a name the model has no feature for is an error, not a silent no-op. */
+function withSeasonal(drift: DatasetDriftOptions, seasonal: readonly string[], reference: ReferenceProfile): DatasetDriftOptions {
+  if (seasonal.length === 0) return drift;
+  const features = [...Object.keys(reference.features), ...reference.emptyFeatures];
+  const unknown = seasonal.filter((name) => !features.includes(name));
+  if (unknown.length) {
+    throw new ValidationError(`Seasonal feature(s) ${unknown.map((n) => `"${n}"`).join(', ')} are not features of this model; its features are ${features.join(', ')}.`, {
+      unknown,
+    });
+  }
+  const columns: Record<string, ColumnOptions> = { ...drift.columns };
+  for (const name of seasonal) columns[name] = { ...columns[name], seasonal: true };
+  return { ...drift, columns };
 }
 
 /**

@@ -92,6 +92,10 @@ describeEachDriver('drift-retrain-flight-delay pipeline', (driver) => {
     expect(monitor.rocAuc).toBeLessThan(monitor.validationRocAuc - 0.05);
     const report = await getDriftReport(database.db, monitored.runId);
     expect(report.columns.find((c) => c.column === 'distance')).toMatchObject({ test: 'wasserstein', threshold: 0.1, verdict: 'drift', svg: expect.stringMatching(/^<svg /) });
+    // month follows the calendar: the pipeline's default shows its verdict but leaves it out of the share.
+    expect(report.seasonalColumns).toEqual(['month']);
+    expect(report.columns.find((c) => c.column === 'month')).toMatchObject({ verdict: 'drift', seasonal: true });
+    expect(report.decidedColumns).toBe(6);
     expect(monitored.outputs.policy).toMatchObject({ decision: 'retrain', triggers: ['dataset drift', 'performance decay'], retrainsInPeriod: 0 });
     expect((await getDriftReportRow(database.db, monitored.runId)).decision).toBe('retrain');
     const [audited] = await database.db.select().from(auditLog).where(eq(auditLog.action, 'monitoring.retrain'));

@@ -125,6 +125,21 @@ describe('overrides', () => {
     expect(report).toMatchObject({ decidedColumns: 4, driftedColumns: 2, share: 0.5, shareThreshold: 0.5, datasetDrift: true, reason: null });
     expect(detectDatasetDrift(reference, current, { driftShare: 0.75 }).datasetDrift).toBe(false);
   });
+
+  it('tests and reports a seasonal column but leaves it out of the share, so it cannot make the dataset drift', () => {
+    const reference = { month: normals(500, 1), a: normals(500, 2), b: normals(500, 3) };
+    const current = { month: normals(500, 4, 5), a: normals(500, 5, 1), b: normals(500, 6) };
+    // Counted, month and a make two of three: the dataset drifts.
+    expect(detectDatasetDrift(reference, current)).toMatchObject({ seasonalColumns: [], decidedColumns: 3, driftedColumns: 2, datasetDrift: true });
+    const report = detectDatasetDrift(reference, current, { driftShare: 0.6, columns: { month: { seasonal: true } } });
+    expect(report).toMatchObject({ seasonalColumns: ['month'], decidedColumns: 2, driftedColumns: 1, share: 0.5, datasetDrift: false });
+    expect(report.columns.find((c) => c.column === 'month')).toMatchObject({ decided: true, drifted: true });
+    const onlySeasonal = detectDatasetDrift({ month: normals(500, 1) }, { month: normals(500, 4, 5) }, { columns: { month: { seasonal: true } } });
+    expect(onlySeasonal).toMatchObject({ decidedColumns: 0, share: null, datasetDrift: null, reason: 'No non-seasonal column could be decided, so the dataset cannot be.' });
+    expect(() => detectDatasetDrift(reference, current, { columns: { month: { seasonal: 'yes' as unknown as boolean } } })).toThrow(
+      'seasonal for column "month" must be true or false, got "yes".',
+    );
+  });
 });
 
 describe('what a report says about values and columns it could not use', () => {

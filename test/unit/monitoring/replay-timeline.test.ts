@@ -11,6 +11,8 @@ const week = (n: number, over: Partial<ReplayWeek> = {}): ReplayWeek => ({
   datasetDrift: false,
   predictionDrift: false,
   driftedColumns: [],
+  driftShare: 0,
+  seasonalColumns: ['month'],
   rocAuc: 0.7,
   validationRocAuc: 0.72,
   decayed: false,
@@ -24,7 +26,7 @@ describe('the drift replay’s timeline', () => {
   it('draws ROC AUC and drifted share per week, marks drift, decay and challenges, and lists every week', () => {
     const html = replayTimelineHtml('flight-delay-replay', [
       week(1),
-      week(2, { datasetDrift: true, driftedColumns: ['month', 'hour', 'distance', 'originDelay7d'], decayed: true, rocAuc: 0.6, decision: 'retrain', challenge: { runId: 'r-challenge', outcome: 'promoted', version: 2, detail: 'v2 promoted to champion', traffic: { sent: 4_000, failed: 0 } } }),
+      week(2, { datasetDrift: true, driftedColumns: ['month', 'hour', 'distance', 'originDelay7d'], driftShare: 0.5, decayed: true, rocAuc: 0.6, decision: 'retrain', challenge: { runId: 'r-challenge', outcome: 'promoted', version: 2, detail: 'v2 promoted to champion', traffic: { sent: 4_000, failed: 0 } } }),
       week(3, { champion: 2, rocAuc: null, decayed: null, challenge: { runId: 'x', outcome: 'stopped', version: null, detail: 'Challenger <b>v3</b> is not better', traffic: null } }),
       week(4, { champion: 2, challenge: { runId: 'y', outcome: 'rolled_back', version: null, detail: 'Deployment y--deploy of m v4 was rolled back: analysis failed', traffic: { sent: 900, failed: 0 } } }),
     ]);
@@ -38,6 +40,8 @@ describe('the drift replay’s timeline', () => {
     expect(html).toContain('Challenger &lt;b&gt;v3&lt;/b&gt; is not better');
     expect(html).not.toMatch(/<script|<b>/);
     expect(html.match(/<tr><td>/g)).toHaveLength(4);
-    expect(html).toContain('<td>month, hour, distance, originDelay7d (dataset drift)</td>');
+    expect(html).toContain('<td>month (seasonal), hour, distance, originDelay7d (dataset drift)</td>');
+    // The orange line is the counted share: 0 in week 1, 0.5 in week 2 (y = 24 + 180 - v * 180).
+    expect(html).toMatch(/stroke="#f58518" stroke-width="2" points="46\.0,204\.0 278\.7,114\.0 /);
   });
 });

@@ -151,6 +151,26 @@ describe('the drift report of a monitoring run', () => {
     expect(html).toContain('<tr data-verdict="drift">');
   });
 
+  it('shows a seasonal feature’s verdict but counts only the others, and refuses a seasonal name the model lacks', () => {
+    const f = flights(3_000, 14, { shift: 400 });
+    const data = windowOf(f);
+    const assessed = assessWindow(reference, data, { seasonalFeatures: ['distance'] });
+    expect(assessed.inputDrift).toMatchObject({ seasonalColumns: ['distance'], decidedColumns: 1, driftedColumns: 0, datasetDrift: false });
+    const report = buildDriftReport(context, assessed, data, reference);
+    expect(report.seasonalColumns).toEqual(['distance']);
+    expect(report.columns.find((c) => c.column === 'distance')).toMatchObject({ verdict: 'drift', seasonal: true });
+    expect(report.columns.find((c) => c.column === 'origin')).toMatchObject({ seasonal: false });
+    const html = renderDriftReportHtml(report);
+    expect(html).toContain('no drift: 0 of 1 decided columns drifted, not counting seasonal distance (threshold share 0.5)');
+    expect(html).toContain('seasonal: not counted toward dataset drift');
+    expect(() => assessWindow(reference, data, { seasonalFeatures: ['month'] })).toThrow(
+      'Seasonal feature(s) "month" are not features of this model; its features are distance, origin.',
+    );
+    // A seasonal feature the window cannot use is reported as unusable, not an error.
+    const mixed = { ...data, columns: { distance: f.distance.map((d, i) => (i === 3 ? 'far' : d)), origin: f.origin } };
+    expect(assessWindow(reference, mixed, { seasonalFeatures: ['distance'] }).unusableColumns.map((u) => u.column)).toEqual(['distance']);
+  });
+
   it('says a window with too few rows decided nothing', () => {
     const data = windowOf(flights(100, 13));
     const report = buildDriftReport(context, assessWindow(reference, data), data, reference);
