@@ -22,7 +22,7 @@ import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { pipelines } from '../../pipelines/index.js';
 import { buildFlightTrainingSetFromStore } from '../../pipelines/features/flight-training-set.js';
 import { flightsBefore } from '../../activities/monitoring-steps.js';
-import type { RunPipelineResult } from '../contracts.js';
+import { PIPELINE_STEP_FAILED, type RunPipelineResult, type RunState } from '../contracts.js';
 import type { Database } from '../db/client.js';
 import { predictionGroundTruth } from '../db/schema.js';
 import { ingestFlights } from '../datasets/flights.js';
@@ -106,13 +106,23 @@ async function ensureReviewers(db: Database): Promise<void> {
   }
 }
 
-async function finished(client: Client, runId: string): Promise<{ ok: true; result: RunPipelineResult } | { ok: false; message: string }> {
+type RunEnd = { ok: true; result: RunPipelineResult } | { ok: false; message: string; state: RunState | null };
+
+async function finished(client: Client, runId: string): Promise<RunEnd> {
   try {
     return { ok: true, result: (await client.workflow.getHandle(runId).result()) as RunPipelineResult };
   } catch (error) {
-    const cause = (error as { cause?: { message?: string } }).cause;
-    return { ok: false, message: cause?.message ?? (error as Error).message };
+    const cause = (error as { cause?: { message?: string; type?: string; details?: unknown[] } }).cause;
+    // A failed pipeline run carries its state (every step's status and output) as the failure's details.
+    const state = cause?.type === PIPELINE_STEP_FAILED && Array.isArray(cause.details) ? ((cause.details[0] as RunState | undefined) ?? null) : null;
+    return { ok: false, message: cause?.message ?? (error as Error).message, state };
   }
+}
+
+/** How a challenge run that did not complete ended: its deploy step rolled back, or it stopped before (or in) anything else. */
+export function failedChallengeOutcome(state: RunState | null): 'rolled_back' | 'stopped' {
+  const deploy = state?.steps.find((s) => s.kind === 'deployment');
+  return deploy?.output?.status === 'rolled_back' ? 'rolled_back' : 'stopped';
 }
 
 /** Quick canaries (100 requests per arm, 5 s per step): the replay sends the coming week's flights through the scorer while one runs. */
@@ -168,8 +178,7 @@ async function followChallenge(deps: ReplayDeps, runId: string, live: readonly R
     const deployed = end.result.outputs.deploy as { outcome: string };
     return { runId, outcome: 'promoted', version, detail: `v${version} promoted to champion; ${deployed.outcome}`, traffic };
   }
-  const rolledBack = / was rolled back: /.test(end.message);
-  return { runId, outcome: rolledBack ? 'rolled_back' : 'stopped', version: null, detail: end.message, traffic };
+  return { runId, outcome: failedChallengeOutcome(end.state), version: null, detail: end.message, traffic };
 }
 
 /** Row range [start, end) of a table in departure order whose departures fall in [from, to). */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { replayTimelineHtml, type ReplayWeek } from '../../../src/cli/demo-drift.js';
+import { failedChallengeOutcome, replayTimelineHtml, type ReplayWeek } from '../../../src/cli/demo-drift.js';
+import type { RunState, StepState } from '../../../src/contracts.js';
 
 const week = (n: number, over: Partial<ReplayWeek> = {}): ReplayWeek => ({
   week: n,
@@ -43,5 +44,18 @@ describe('the drift replay’s timeline', () => {
     expect(html).toContain('<td>month (seasonal), hour, distance, originDelay7d (dataset drift)</td>');
     // The orange line is the counted share: 0 in week 1, 0.5 in week 2 (y = 24 + 180 - v * 180).
     expect(html).toMatch(/stroke="#f58518" stroke-width="2" points="46\.0,204\.0 278\.7,114\.0 /);
+  });
+});
+
+describe('how the replay reads a challenge run that failed', () => {
+  const step = (name: string, kind: StepState['kind'], status: StepState['status'], output?: Record<string, unknown>): StepState => ({ name, kind, status, after: [], ...(output ? { output } : {}) });
+  const run = (...steps: StepState[]): RunState => ({ pipeline: 'challenge-flight-delay', status: 'failed', steps });
+
+  it('calls it rolled back only when its deployment step says so, from the run state the failure carries', () => {
+    expect(failedChallengeOutcome(run(step('compare', 'activity', 'completed'), step('deploy', 'deployment', 'failed', { status: 'rolled_back', outcome: 'analysis failed' })))).toBe('rolled_back');
+    expect(failedChallengeOutcome(run(step('deploy', 'deployment', 'failed', { status: 'failed' })))).toBe('stopped');
+    // Stopped at the comparison: the deployment never ran, whatever the message says.
+    expect(failedChallengeOutcome(run(step('compare', 'activity', 'failed'), step('deploy', 'deployment', 'skipped')))).toBe('stopped');
+    expect(failedChallengeOutcome(null)).toBe('stopped');
   });
 });
