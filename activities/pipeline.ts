@@ -23,7 +23,9 @@ export interface ResolvePipelineResult {
 
 /**
  * Heartbeats keep flowing while a step runs, so a dead worker is noticed and cancellation arrives
- * promptly (the SDK throttles what it actually sends to the server).
+ * promptly (the SDK throttles what it actually sends to the server). Each one repeats the step's
+ * latest progress details: an empty beat would replace them, and `describe` and a retried attempt's
+ * heartbeatDetails would lose where the step had got to.
  */
 const HEARTBEAT_EVERY_MS = 1_000;
 
@@ -36,12 +38,16 @@ export function createPipelineActivities(db: Database, pipelines: readonly Pipel
 
     async runStep(request: RunStepRequest): Promise<RunStepResult> {
       const context = Context.current();
-      const beat = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
+      let latest: unknown;
+      const beat = setInterval(() => context.heartbeat(latest), HEARTBEAT_EVERY_MS);
       try {
         return await runStepWithCache(db, steps, request, {
           attempt: context.info.attempt,
           workflowRunId: context.info.workflowExecution?.runId,
-          heartbeat: (details) => context.heartbeat(details),
+          heartbeat: (details) => {
+            latest = details;
+            context.heartbeat(details);
+          },
           signal: context.cancellationSignal,
         }, lineage, authorize);
       } finally {
