@@ -7,6 +7,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { sql } from 'drizzle-orm';
 import { expect, it } from 'vitest';
 import { UnavailableError, NotFoundError } from '../../src/errors.js';
 import { artifactDataset, deploymentDataset, featureViewDataset, modelVersionDataset, rawFlightsDataset, sourceDataset } from '../../src/lineage/datasets.js';
@@ -85,6 +86,17 @@ describeEachDriver('OpenLineage step events', (driver) => {
     expect(complete!.inputs.map((d) => d.name)).toEqual(['raw_flights', 'feature_view:origin_delays']);
     expect(complete!.job.facets.sourceCodeLocation).toMatchObject({ type: expect.stringMatching(/^(git|package)$/), version: expect.any(String) });
     for (const event of all) expect(runEventErrors(event.event), `${event.eventType} ${event.jobName}`).toEqual([]);
+  });
+
+  it('keeps events append-only: the database refuses to rewrite or delete one', async () => {
+    const sink = createLineageSink(db());
+    await runStepWithCache(db(), chainSteps({ remaining: 0 }), request('register', 'wf-append-only'), context(1), sink);
+    const before = await allLineageEvents(db());
+    // drizzle wraps the server's error; the trigger's message is its cause.
+    const refusal = (query: Promise<unknown>) => query.then(() => 'allowed', (error: Error) => (error.cause as Error).message);
+    expect(await refusal(db().execute(sql`update lineage_events set job_name = 'rewritten'`))).toBe('lineage_events is append-only: UPDATE is not allowed');
+    expect(await refusal(db().execute(sql`delete from lineage_events`))).toBe('lineage_events is append-only: DELETE is not allowed');
+    expect(await allLineageEvents(db())).toEqual(before);
   });
 
   it('POSTs each new event to the OpenLineage endpoint, and a failing endpoint is logged without failing the step', async () => {
