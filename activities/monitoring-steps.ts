@@ -36,6 +36,8 @@ export interface MonitorInput {
   decayThreshold: number;
   /** Comma-separated features that follow the calendar: reported, not counted toward dataset drift (absent in runs recorded before the option). */
   seasonalFeatures?: string;
+  /** Jensen-Shannon columns drift only above their noise floor (absent in older runs: Evidently's rule alone). */
+  aboveNoise?: boolean;
 }
 
 export interface PolicyInput extends Omit<RetrainPolicy, 'onDatasetDrift' | 'onPredictionDrift' | 'onDecay'> {
@@ -116,6 +118,7 @@ export function createMonitoringSteps(db: Database, artifacts: ArtifactStore, pi
           minLabelledRows: input.minLabelledRows,
           decayThreshold: input.decayThreshold,
           seasonalFeatures: (input.seasonalFeatures ?? '').split(',').map((f) => f.trim()).filter(Boolean),
+          drift: { aboveNoise: input.aboveNoise ?? false },
         });
         const report = buildDriftReport({ id: ctx.runId, model: input.modelName, version: window.version, from, to }, window.assessment, window.data, window.reference);
         const row = await saveDriftReport(db, report, { runId: ctx.runId });

@@ -39,6 +39,13 @@ export const driftRetrainFlightDelay = definePipeline({
      * not a change in the world; '' counts every feature.
      */
     seasonalFeatures: z.string().default('month'),
+    /**
+     * 'true': a Jensen-Shannon column (origin) drifts only when its distance also exceeds the noise
+     * floor, what windows of this size drawn from the reference itself measure. 'false' (the
+     * default) decides by Evidently's rule alone; the report flags distances within the noise either
+     * way. With 223 airports, a window of 2,000 flights has a floor near 0.16, above the 0.1 threshold.
+     */
+    aboveNoise: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(false),
     /** Comma-separated: drift, prediction, decay. */
     triggers: z.string().default('drift,decay'),
     coolDownHours: z.coerce.number().min(0).default(144),
@@ -73,6 +80,7 @@ export const driftRetrainFlightDelay = definePipeline({
       minLabelledRows: param('minLabelledRows'),
       decayThreshold: param('decayThreshold'),
       seasonalFeatures: param('seasonalFeatures'),
+      aboveNoise: param('aboveNoise'),
     }),
     retrainPolicy.step('policy', {
       modelName: param('modelName'),

@@ -34,6 +34,7 @@ import {
 import {
   chiSquareFromCounts,
   jensenShannonDistance,
+  jensenShannonNoiseFloor,
   klDivergence,
   normedWassersteinSorted,
   populationStabilityIndex,
@@ -74,6 +75,12 @@ export interface DecidedColumnDrift extends ColumnDriftBase {
   /** For wasserstein (normed), jensenshannon, psi and kl_div; drift when at or above the threshold. */
   distance: number | null;
   threshold: number;
+  /**
+   * For jensenshannon: the distance 99 in 100 windows of this size drawn from the reference itself
+   * stay below (jensenShannonNoiseFloor). A distance below it is sampling noise, whatever the rule
+   * says; with `aboveNoise` such a column does not drift. null for the other tests.
+   */
+  noiseFloor: number | null;
   drifted: boolean;
   reason: null;
 }
@@ -85,6 +92,7 @@ export interface UndecidedColumnDrift extends ColumnDriftBase {
   pValue: null;
   distance: null;
   threshold: number | null;
+  noiseFloor: null;
   drifted: null;
   reason: string;
 }
@@ -142,7 +150,12 @@ export function detectDatasetDrift(
       continue;
     }
     const own = Object.hasOwn(perColumn, name) ? perColumn[name] : undefined;
-    const columnOptions: ColumnOptions = { ...own, minRows: own?.minRows ?? options.minRows, jsBase: own?.jsBase ?? options.jsBase };
+    const columnOptions: ColumnOptions = {
+      ...own,
+      minRows: own?.minRows ?? options.minRows,
+      jsBase: own?.jsBase ?? options.jsBase,
+      aboveNoise: own?.aboveNoise ?? options.aboveNoise,
+    };
     columns.push(decide(name, reference, prepareColumn(currentValues, name, 'current'), columnOptions));
   }
   for (const [name, currentValues] of Object.entries(currentColumns)) {
@@ -221,11 +234,13 @@ function decide(column: string, reference: PreparedColumn, current: PreparedColu
   const test = chosen ?? defaultTest(pair.kind, reference.counts.used, counts.distinctValues ?? Number.POSITIVE_INFINITY);
   const threshold = options.threshold ?? defaultThreshold(test);
   checkThreshold(test, threshold, forColumn(column));
-  const outcome = runTest(column, test, pair, options.jsBase ?? DRIFT_DEFAULTS.jsBase);
+  const outcome = runTest(column, test, pair, options.jsBase ?? DRIFT_DEFAULTS.jsBase, { reference: reference.counts.used, current: current.counts.used });
   const unseen = outcome.perValue === null ? [] : unseenIn(outcome.perValue);
   const base = { column, kind: pair.kind, counts, unseenCategories: unseen.slice(0, MAX_LISTED_UNSEEN_CATEGORIES), unseenCategoryCount: unseen.length };
   if ('reason' in outcome) return { ...base, ...nothing, decided: false, test, threshold, reason: outcome.reason };
   const isPValue = TEST_SPECS[test].score === 'p_value';
+  const noiseFloor = outcome.noiseFloor ?? null;
+  const byRule = isPValue ? outcome.score < threshold : outcome.score >= threshold;
   return {
     ...base,
     decided: true,
@@ -234,7 +249,8 @@ function decide(column: string, reference: PreparedColumn, current: PreparedColu
     pValue: isPValue ? outcome.score : null,
     distance: isPValue ? null : outcome.score,
     threshold,
-    drifted: isPValue ? outcome.score < threshold : outcome.score >= threshold,
+    noiseFloor,
+    drifted: byRule && !(options.aboveNoise === true && noiseFloor !== null && outcome.score <= noiseFloor),
     reason: null,
   };
 }
@@ -245,9 +261,9 @@ interface PerValue {
   reference: Float64Array;
 }
 
-type TestOutcome = { statistic: number; score: number; perValue: PerValue | null } | { reason: string; perValue: PerValue };
+type TestOutcome = { statistic: number; score: number; perValue: PerValue | null; noiseFloor?: number } | { reason: string; perValue: PerValue };
 
-function runTest(column: string, test: DriftTestName, pair: ColumnPair, jsBase: number | undefined): TestOutcome {
+function runTest(column: string, test: DriftTestName, pair: ColumnPair, jsBase: number | undefined, rows: { reference: number; current: number }): TestOutcome {
   if (test === 'ks' || test === 'wasserstein') {
     if (pair.kind !== 'numeric') {
       throw new ValidationError(`Test "${test}" needs numbers, but column "${column}" holds strings.`, { column, test });
@@ -277,12 +293,22 @@ function runTest(column: string, test: DriftTestName, pair: ColumnPair, jsBase: 
   }
   const shares: BinnedShares =
     pair.kind === 'numeric' ? sharesOfNumbers(pair.reference.values, pair.current.values) : sharesOfCounts(valueCounts(pair));
-  let distance: number;
-  if (test === 'jensenshannon') distance = jensenShannonDistance(shares.reference, shares.current, jsBase);
-  else if (test === 'psi') distance = populationStabilityIndex(fillEmptyShares(shares.reference), fillEmptyShares(shares.current));
-  else distance = klDivergence(fillEmptyShares(shares.reference), fillEmptyShares(shares.current));
   const perValue = shares.categories === null ? null : { keys: shares.categories, reference: shares.reference };
+  if (test === 'jensenshannon') {
+    const distance = jensenShannonDistance(shares.reference, shares.current, jsBase);
+    return { statistic: distance, score: distance, perValue, noiseFloor: jensenShannonNoiseFloor(normalizedShares(shares.reference), rows.current, rows.reference, jsBase) };
+  }
+  const distance =
+    test === 'psi'
+      ? populationStabilityIndex(fillEmptyShares(shares.reference), fillEmptyShares(shares.current))
+      : klDivergence(fillEmptyShares(shares.reference), fillEmptyShares(shares.current));
   return { statistic: distance, score: distance, perValue };
+}
+
+function normalizedShares(values: ArrayLike<number>): Float64Array {
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i]!;
+  return Float64Array.from(values, (v) => (sum > 0 ? v / sum : 0));
 }
 
 function valueCounts(pair: ColumnPair): ValueCounts<string> {
@@ -301,7 +327,7 @@ function total(counts: Float64Array): number {
   return sum;
 }
 
-const nothing = { statistic: null, pValue: null, distance: null, drifted: null } as const;
+const nothing = { statistic: null, pValue: null, distance: null, noiseFloor: null, drifted: null } as const;
 
 function undecided(
   column: string,

@@ -52,6 +52,7 @@ export {
   chiSquareFromCounts,
   chiSquareTest,
   jensenShannonDistance,
+  jensenShannonNoiseFloor,
   klDivergence,
   normedWasserstein,
   populationStabilityIndex,

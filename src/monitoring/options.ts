@@ -59,6 +59,12 @@ export interface ColumnOptions {
    * is left out of the dataset-drift share, so it cannot make the dataset drift on its own.
    */
   seasonal?: boolean;
+  /**
+   * For Jensen-Shannon: drift only when the distance also exceeds its noise floor, the distance 99 in
+   * 100 same-distribution windows of this size stay below. Off unless given, as Evidently decides;
+   * the floor is reported either way.
+   */
+  aboveNoise?: boolean;
 }
 
 export interface ColumnDriftOptions extends ColumnOptions {
@@ -72,6 +78,8 @@ export interface DatasetDriftOptions {
   jsBase?: number;
   /** Share of decided columns that must drift for the dataset to drift; 0.5 unless given. */
   driftShare?: number;
+  /** For every column without its own: drift only above the noise floor (Jensen-Shannon). */
+  aboveNoise?: boolean;
   /** Per-column overrides, by column name. */
   columns?: Readonly<Record<string, ColumnOptions>>;
 }
@@ -106,14 +114,19 @@ export function checkColumnOptions(options: ColumnOptions, where: string): void 
     throw new ValidationError(`Threshold${where} must be a positive number, got ${options.threshold}.`);
   }
   if (options.test !== undefined && options.threshold !== undefined) checkThreshold(options.test, options.threshold, where);
-  if (options.seasonal !== undefined && typeof options.seasonal !== 'boolean') {
-    throw new ValidationError(`seasonal${where} must be true or false, got ${JSON.stringify(options.seasonal)}.`);
+  for (const flag of ['seasonal', 'aboveNoise'] as const) {
+    if (options[flag] !== undefined && typeof options[flag] !== 'boolean') {
+      throw new ValidationError(`${flag}${where} must be true or false, got ${JSON.stringify(options[flag])}.`);
+    }
   }
   checkShared(options, where);
 }
 
 export function checkDatasetOptions(options: DatasetDriftOptions): void {
   checkShared(options, '');
+  if (options.aboveNoise !== undefined && typeof options.aboveNoise !== 'boolean') {
+    throw new ValidationError(`aboveNoise must be true or false, got ${JSON.stringify(options.aboveNoise)}.`);
+  }
   const share = options.driftShare;
   if (share !== undefined && !(Number.isFinite(share) && share > 0 && share <= 1)) {
     throw new ValidationError(`driftShare must be a number greater than 0 and at most 1, got ${share}.`);

@@ -34,6 +34,8 @@ export interface ReportColumn {
   pValue: number | null;
   distance: number | null;
   threshold: number | null;
+  /** Jensen-Shannon's noise floor at these sizes (ColumnDriftResult.noiseFloor); absent in older reports. */
+  noiseFloor?: number | null;
   verdict: Verdict;
   /** Tested and reported, but not counted toward dataset drift (absent in reports stored before seasonal columns existed). */
   seasonal?: boolean;
@@ -92,6 +94,7 @@ export function buildDriftReport(context: ReportContext, assessment: WindowAsses
       pValue: result.pValue,
       distance: result.distance,
       threshold: result.threshold,
+      noiseFloor: result.noiseFloor,
       verdict,
       seasonal: seasonal.includes(result.column),
       reason: result.reason,
@@ -258,10 +261,17 @@ export function reportRows(report: DriftReport): string[][] {
     formatScore(c),
     c.threshold === null ? '' : String(c.threshold),
     c.verdict,
-    [c.seasonal ? 'seasonal: not counted toward dataset drift' : null, c.reason, c.unseenCategoryCount > 0 ? `unseen: ${c.unseenCategories.slice(0, 5).join(', ')}${c.unseenCategoryCount > 5 ? ` (+${c.unseenCategoryCount - 5})` : ''}` : null, countsNote(c)]
+    [c.seasonal ? 'seasonal: not counted toward dataset drift' : null, noiseNote(c), c.reason, c.unseenCategoryCount > 0 ? `unseen: ${c.unseenCategories.slice(0, 5).join(', ')}${c.unseenCategoryCount > 5 ? ` (+${c.unseenCategoryCount - 5})` : ''}` : null, countsNote(c)]
       .filter((s) => s)
       .join('; '),
   ]);
+}
+
+/** Says when a distance is no larger than what windows of this size drawn from the reference itself measure. */
+function noiseNote(c: ReportColumn): string | null {
+  if (c.noiseFloor === undefined || c.noiseFloor === null || c.distance === null || c.distance > c.noiseFloor) return null;
+  const rows = c.counts.current?.used;
+  return `within sampling noise: 99% of same-distribution windows${rows === undefined ? '' : ` of ${rows} rows`} measure up to ${c.noiseFloor.toFixed(4)}`;
 }
 
 function countsNote(c: ReportColumn): string | null {

@@ -126,6 +126,34 @@ describe('overrides', () => {
     expect(detectDatasetDrift(reference, current, { driftShare: 0.75 }).datasetDrift).toBe(false);
   });
 
+  it('reports the Jensen-Shannon noise floor: a same-distribution window of 2,000 rows over 200 categories exceeds 0.1 by chance alone', () => {
+    const names = Array.from({ length: 200 }, (_, i) => `A${i}`);
+    const weights = names.map((_, i) => 1 / (i + 1));
+    const sum = weights.reduce((a, b) => a + b, 0);
+    const shares = weights.map((w) => w / sum);
+    const reference = labels(200_000, 1, names, shares);
+    // Twenty windows drawn from the reference's own distribution: Evidently's rule calls nearly all drifted.
+    const same = Array.from({ length: 20 }, (_, k) => detectColumnDrift(reference, labels(2_000, 100 + k, names, shares), { column: 'origin' }));
+    expect(same.filter((r) => r.drifted).length).toBeGreaterThanOrEqual(18);
+    for (const r of same) {
+      expect(r.noiseFloor).toBeGreaterThan(0.1);
+      // The floor is the 99th percentile under no drift: at most one of twenty may exceed it.
+    }
+    expect(same.filter((r) => (r.distance ?? 0) > (r.noiseFloor ?? 0)).length).toBeLessThanOrEqual(1);
+    const quiet = same.map((_, k) => detectColumnDrift(reference, labels(2_000, 100 + k, names, shares), { column: 'origin', aboveNoise: true }));
+    expect(quiet.filter((r) => r.drifted).length).toBeLessThanOrEqual(1);
+    // A real shift (the ranking of the airports reversed) clears the floor and still drifts.
+    const moved = detectColumnDrift(reference, labels(2_000, 7, names, [...shares].reverse()), { column: 'origin', aboveNoise: true });
+    expect(moved).toMatchObject({ drifted: true });
+    expect(moved.distance).toBeGreaterThan(2 * moved.noiseFloor!);
+    // More rows, lower floor; other tests have none.
+    const big = detectColumnDrift(reference, labels(50_000, 8, names, shares), { column: 'origin' });
+    expect(big.noiseFloor).toBeLessThan(0.05);
+    expect(big.drifted).toBe(false);
+    expect(detectColumnDrift(normals(5_000, 1), normals(5_000, 2)).noiseFloor).toBeNull();
+    expect(() => detectColumnDrift(reference, reference, { aboveNoise: 1 as unknown as boolean })).toThrow('aboveNoise for column "unnamed" must be true or false, got 1.');
+  });
+
   it('tests and reports a seasonal column but leaves it out of the share, so it cannot make the dataset drift', () => {
     const reference = { month: normals(500, 1), a: normals(500, 2), b: normals(500, 3) };
     const current = { month: normals(500, 4, 5), a: normals(500, 5, 1), b: normals(500, 6) };

@@ -171,6 +171,24 @@ describe('the drift report of a monitoring run', () => {
     expect(assessWindow(reference, mixed, { seasonalFeatures: ['distance'] }).unusableColumns.map((u) => u.column)).toEqual(['distance']);
   });
 
+  it('marks a Jensen-Shannon verdict within sampling noise, and aboveNoise makes it no drift', () => {
+    const airports = Array.from({ length: 200 }, (_, i) => `A${String(i).padStart(3, '0')}`);
+    const manyAirports = (n: number, seed: number) => ({ ...flights(n, seed), origin: Array.from(uniforms(n, seed + 1), (u) => airports[Math.floor(u * u * airports.length)]!) });
+    const train = manyAirports(50_000, 21);
+    const profiled = profileColumns({ distance: train.distance, origin: train.origin });
+    const wide: ReferenceProfile = { ...reference, features: profiled.columns, emptyFeatures: profiled.empty };
+    const f = manyAirports(1_000, 22);
+    const data = windowOf(f);
+    const byRule = buildDriftReport(context, assessWindow(wide, data), data, wide);
+    const origin = byRule.columns.find((c) => c.column === 'origin')!;
+    // The same distribution, yet the rule's 0.1 is below what 1,000 rows over 200 airports measure by chance.
+    expect(origin).toMatchObject({ test: 'jensenshannon', verdict: 'drift' });
+    expect(origin.distance!).toBeLessThanOrEqual(origin.noiseFloor!);
+    expect(renderDriftReportHtml(byRule)).toMatch(/within sampling noise: 99% of same-distribution windows of 1000 rows measure up to 0\.\d{4}/);
+    const quiet = buildDriftReport(context, assessWindow(wide, data, { drift: { aboveNoise: true } }), data, wide);
+    expect(quiet.columns.find((c) => c.column === 'origin')).toMatchObject({ verdict: 'no drift', noiseFloor: origin.noiseFloor });
+  });
+
   it('says a window with too few rows decided nothing', () => {
     const data = windowOf(flights(100, 13));
     const report = buildDriftReport(context, assessWindow(reference, data), data, reference);
