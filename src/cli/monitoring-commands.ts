@@ -71,7 +71,7 @@ export function registerMonitoringCommands(program: Command, context: () => Comm
 Examples:
   steward drift list flight-delay
   steward drift report <id> [--html --out report.html]
-  steward drift check flight-delay --from 2001-06-01 --to 2001-06-08 [--version champion]`,
+  steward drift check flight-delay --from 2001-06-01 --to 2001-06-08 [--version champion] [--seasonal month] [--above-noise]`,
     );
 
   drift
@@ -124,14 +124,23 @@ Examples:
     .option('--version <selector>', 'version number or alias', 'champion')
     .option('--min-rows <n>', 'fewer scored rows and nothing is decided', '500')
     .option('--seasonal <features>', 'comma-separated features that follow the calendar: tested and reported, not counted toward dataset drift (e.g. month)', '')
-    .action(async (model: string, options: { from: string; to: string; version: string; minRows: string; seasonal: string }) => {
+    .option('--above-noise', 'a Jensen-Shannon column drifts only above its noise floor (what same-distribution windows of this size measure)')
+    .action(async (model: string, options: { from: string; to: string; version: string; minRows: string; seasonal: string; aboveNoise?: boolean }) => {
       const ctx = context();
       const from = parseInstant(options.from, '--from');
       const to = parseInstant(options.to, '--to');
       const artifacts = new LocalArtifactStore(path.join(ctx.config.home, 'artifacts'));
       const report = await withDatabase(ctx, async (db) => {
         const seasonalFeatures = splitList(options.seasonal);
-        const window = await monitorWindow(db, artifacts, { model, version: options.version, from, to, minRows: Number(options.minRows), seasonalFeatures });
+        const window = await monitorWindow(db, artifacts, {
+          model,
+          version: options.version,
+          from,
+          to,
+          minRows: Number(options.minRows),
+          seasonalFeatures,
+          drift: { aboveNoise: options.aboveNoise === true },
+        });
         const id = `check-${model}-v${window.version}-${from.toISOString()}-${to.toISOString()}`;
         const built = buildDriftReport({ id, model, version: window.version, from, to }, window.assessment, window.data, window.reference);
         await saveDriftReport(db, built);
