@@ -12,6 +12,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode, t
 import { createActivities, type ActivityDependencies } from '../../activities/index.js';
 import type { LogLevel } from './config.js';
 import type { Logger } from './logger.js';
+import { sdkLogFunction } from './sdk-log.js';
 import type { Tracing } from './tracing.js';
 import { workflowTracingModules } from './tracing-config.js';
 
@@ -42,7 +43,7 @@ export function installRuntime(level: LogLevel): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {
-    Runtime.install({ logger: new DefaultLogger(level === 'debug' ? 'INFO' : level === 'error' ? 'ERROR' : 'WARN') });
+    Runtime.install({ logger: new DefaultLogger(level === 'debug' ? 'INFO' : level === 'error' ? 'ERROR' : 'WARN', sdkLogFunction) });
   } catch {
     // Already created by the host process (e.g. a test environment): keep its settings.
   }
