@@ -6,6 +6,7 @@
  */
 import { ValidationError } from '../errors.js';
 import { sortedFinite, type NumericSample } from './sample.js';
+import { mulberry32 } from '../ml/random.js';
 import { chiSquareSf, normalTwoSidedP } from './special.js';
 
 export interface ChiSquareResult {
@@ -206,7 +207,7 @@ export function jensenShannonNoiseFloor(
   checkBase('jensenShannonNoiseFloor', base);
   const shares = Array.from(referenceShares).filter((share) => share > 0).sort((a, b) => b - a);
   if (shares.length < 2 || currentRows < 1 || referenceRows < 1) return 0;
-  const random = seededRandom(0x5eed ^ shares.length ^ Math.imul(currentRows, 2654435761) ^ Math.imul(referenceRows, 40503));
+  const random = mulberry32(0x5eed ^ shares.length ^ Math.imul(currentRows, 2654435761) ^ Math.imul(referenceRows, 40503));
   const reference = new Float64Array(shares.length);
   const current = new Float64Array(shares.length);
   const distances = new Float64Array(replicates);
@@ -256,18 +257,6 @@ function binomial(n: number, p: number, random: () => number): number {
     x = Math.min(n, Math.max(0, Math.round(n * q + z * Math.sqrt(n * q * (1 - q)))));
   }
   return flip ? n - x : x;
-}
-
-/** mulberry32: a small, fast generator of uniform numbers in [0, 1), the same sequence for the same seed. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
