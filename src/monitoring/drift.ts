@@ -296,19 +296,13 @@ function runTest(column: string, test: DriftTestName, pair: ColumnPair, jsBase: 
   const perValue = shares.categories === null ? null : { keys: shares.categories, reference: shares.reference };
   if (test === 'jensenshannon') {
     const distance = jensenShannonDistance(shares.reference, shares.current, jsBase);
-    return { statistic: distance, score: distance, perValue, noiseFloor: jensenShannonNoiseFloor(normalizedShares(shares.reference), rows.current, rows.reference, jsBase) };
+    return { statistic: distance, score: distance, perValue, noiseFloor: jensenShannonNoiseFloor(shares.reference, rows.current, rows.reference, jsBase) };
   }
   const distance =
     test === 'psi'
       ? populationStabilityIndex(fillEmptyShares(shares.reference), fillEmptyShares(shares.current))
       : klDivergence(fillEmptyShares(shares.reference), fillEmptyShares(shares.current));
   return { statistic: distance, score: distance, perValue };
-}
-
-function normalizedShares(values: ArrayLike<number>): Float64Array {
-  let sum = 0;
-  for (let i = 0; i < values.length; i++) sum += values[i]!;
-  return Float64Array.from(values, (v) => (sum > 0 ? v / sum : 0));
 }
 
 function valueCounts(pair: ColumnPair): ValueCounts<string> {

@@ -114,19 +114,14 @@ export function checkColumnOptions(options: ColumnOptions, where: string): void 
     throw new ValidationError(`Threshold${where} must be a positive number, got ${options.threshold}.`);
   }
   if (options.test !== undefined && options.threshold !== undefined) checkThreshold(options.test, options.threshold, where);
-  for (const flag of ['seasonal', 'aboveNoise'] as const) {
-    if (options[flag] !== undefined && typeof options[flag] !== 'boolean') {
-      throw new ValidationError(`${flag}${where} must be true or false, got ${JSON.stringify(options[flag])}.`);
-    }
+  if (options.seasonal !== undefined && typeof options.seasonal !== 'boolean') {
+    throw new ValidationError(`seasonal${where} must be true or false, got ${JSON.stringify(options.seasonal)}.`);
   }
   checkShared(options, where);
 }
 
 export function checkDatasetOptions(options: DatasetDriftOptions): void {
   checkShared(options, '');
-  if (options.aboveNoise !== undefined && typeof options.aboveNoise !== 'boolean') {
-    throw new ValidationError(`aboveNoise must be true or false, got ${JSON.stringify(options.aboveNoise)}.`);
-  }
   const share = options.driftShare;
   if (share !== undefined && !(Number.isFinite(share) && share > 0 && share <= 1)) {
     throw new ValidationError(`driftShare must be a number greater than 0 and at most 1, got ${share}.`);
@@ -147,7 +142,10 @@ export function forColumn(column: string): string {
   return ` for column "${column}"`;
 }
 
-function checkShared(options: { minRows?: number; jsBase?: number }, where: string): void {
+function checkShared(options: { minRows?: number; jsBase?: number; aboveNoise?: boolean }, where: string): void {
+  if (options.aboveNoise !== undefined && typeof options.aboveNoise !== 'boolean') {
+    throw new ValidationError(`aboveNoise${where} must be true or false, got ${JSON.stringify(options.aboveNoise)}.`);
+  }
   if (options.minRows !== undefined && !(Number.isInteger(options.minRows) && options.minRows >= 1)) {
     throw new ValidationError(`minRows${where} must be a whole number of at least 1, got ${options.minRows}.`);
   }

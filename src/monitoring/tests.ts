@@ -191,13 +191,13 @@ export function jensenShannonDistance(p: ArrayLike<number>, q: ArrayLike<number>
  * The Jensen-Shannon distance that `level` (99 in 100) of windows drawn from the reference's own
  * distribution stay below: what sampling noise alone measures, not drift. Estimated by simulation,
  * deterministic for its inputs: `replicates` pairs of a reference sample of `referenceRows` and a
- * window of `currentRows`, both drawn from `referenceShares` bin by bin with conditional binomials
+ * window of `currentRows`, both drawn from the reference's frequencies (counts or shares) bin by bin with conditional binomials
  * (so the cost depends on the number of bins, not of rows). A closed form (chi-square / 8) runs low
  * where bins are rare, which is where the noise is. With 223 airports and 2,000 flights a week the
  * floor is about 0.16 in base 2, above Evidently's 0.1: its rule would call every such week drifted.
  */
 export function jensenShannonNoiseFloor(
-  referenceShares: ArrayLike<number>,
+  referenceFrequencies: ArrayLike<number>,
   currentRows: number,
   referenceRows: number,
   base?: number,
@@ -205,7 +205,7 @@ export function jensenShannonNoiseFloor(
   replicates = 400,
 ): number {
   checkBase('jensenShannonNoiseFloor', base);
-  const shares = Array.from(referenceShares).filter((share) => share > 0).sort((a, b) => b - a);
+  const shares = Array.from(normalize(referenceFrequencies)).filter((share) => share > 0).sort((a, b) => b - a);
   if (shares.length < 2 || currentRows < 1 || referenceRows < 1) return 0;
   const random = mulberry32(0x5eed ^ shares.length ^ Math.imul(currentRows, 2654435761) ^ Math.imul(referenceRows, 40503));
   const reference = new Float64Array(shares.length);
