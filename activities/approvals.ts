@@ -28,7 +28,11 @@ export function createApprovalActivities(db: Database) {
     },
 
     async verifyApprovalDecision(proof: DecisionProof): Promise<Verification> {
-      return verifyDecision(db, proof);
+      // One delivery of a decision: the same across Temporal's retries of this verification, and
+      // different for every other signal or update that shows the same code (a replay).
+      const { workflowExecution: run, activityId } = Context.current().info;
+      if (!run) throw new Error('verifyApprovalDecision runs only inside an approval gate of a pipeline run.');
+      return verifyDecision(db, proof, `${run.workflowId}/${run.runId}/${activityId}`);
     },
 
     async recordApprovalRefusal(input: { approvalId?: string; actor?: string; reason: string; input?: unknown; key: string }): Promise<void> {

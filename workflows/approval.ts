@@ -25,6 +25,7 @@ import {
   defineSignal,
   defineUpdate,
   log,
+  patched,
   proxyLocalActivities,
   setHandler,
   workflowInfo,
@@ -85,6 +86,12 @@ export const approvalsQuery = defineQuery<GateState[]>('approvals');
 export interface ApprovalRegistry {
   gates: Map<string, GateState>;
   policies: Map<string, ApprovalPolicy>;
+  /**
+   * Since the `replayed-decisions-refused` patch, a decision repeated by a reviewer who already
+   * decided is refused (and audited) like any other second decision, instead of being accepted as
+   * a no-op without its proof being checked. Runs started before the patch replay as they ran.
+   */
+  refuseRepeats: boolean;
 }
 
 const MAX_COMMENT = 4_000;
@@ -135,7 +142,7 @@ function governedRefusal(registry: ApprovalRegistry, gate: GateState, input: Dec
   if ((input.comment?.length ?? 0) > MAX_COMMENT) return `the comment is ${input.comment!.length} characters; the limit is ${MAX_COMMENT}`;
   if (input.decision === 'reject' && !input.comment?.trim()) return 'a rejection needs a reason in the comment';
   if (policy.separationOfDuties !== false && gate.authors!.includes(principal)) return `${principal} authored this candidate and may not review it (separation of duties)`;
-  if (duplicateOf(gate, principal, input)) return undefined; // idempotent: accepted, changes nothing
+  if (!registry.refuseRepeats && duplicateOf(gate, principal, input)) return undefined; // before the patch: accepted, changes nothing
   const earlier = gate.received!.find((d) => d.principal === principal);
   if (earlier) return `${principal} already decided on this gate (${earlier.decision} as ${earlier.role}); each reviewer counts once`;
   if (typeof input.code !== 'string' || input.code === '') return 'the decision carries no decision code: get one with `steward approvals code <approval-id> --role <role>`';
@@ -152,14 +159,14 @@ function missingOf(gate: GateState): Record<string, number> {
 }
 
 function progress(gate: GateState, role: string): string {
-  const have = gate.received!.filter((d) => d.role === role && d.decision === 'approve').length;
+  const have = new Set(gate.received!.filter((d) => d.role === role && d.decision === 'approve').map((d) => d.principal)).size;
   return `${have} of ${gate.required![role]} ${role} approval${gate.required![role] === 1 ? '' : 's'}`;
 }
 
 /** Verifies a governed decision's proof through an activity, then applies it. Throws the refusal. */
 async function decideGoverned(registry: ApprovalRegistry, gate: GateState, input: DecisionInput, via: 'update' | 'signal'): Promise<GateState> {
   const principal = principalOf(input)!;
-  const repeat = duplicateOf(gate, principal, input);
+  const repeat = registry.refuseRepeats ? undefined : duplicateOf(gate, principal, input);
   if (repeat) return { ...gate, message: `accepted: ${principal}'s ${repeat.decision} as ${repeat.role} was already recorded; nothing changed` };
   const verdict = await governance.verifyApprovalDecision({
     approvalId: gate.approvalId!,
@@ -173,7 +180,7 @@ async function decideGoverned(registry: ApprovalRegistry, gate: GateState, input
   // The gate may have closed, or this reviewer decided, while the proof was being checked.
   const reason = verdict.ok ? governedRefusal(registry, gate, { ...input, code: input.code }) : verdict.reason;
   if (reason || !verdict.ok) throw ApplicationFailure.create({ type: 'DecisionRefused', nonRetryable: true, message: `rejected: ${reason}` });
-  if (duplicateOf(gate, principal, input)) return { ...gate, message: 'accepted: already recorded; nothing changed' };
+  if (!registry.refuseRepeats && duplicateOf(gate, principal, input)) return { ...gate, message: 'accepted: already recorded; nothing changed' };
   const decision: RecordedDecision = { principal, role: input.role!, decision: input.decision, at: new Date().toISOString(), via, ...(input.comment ? { comment: input.comment } : {}) };
   gate.received!.push(decision);
   gate.missing = missingOf(gate);
@@ -195,7 +202,7 @@ async function decideGoverned(registry: ApprovalRegistry, gate: GateState, input
 }
 
 export function registerApprovalHandlers(): ApprovalRegistry {
-  const registry: ApprovalRegistry = { gates: new Map(), policies: new Map() };
+  const registry: ApprovalRegistry = { gates: new Map(), policies: new Map(), refuseRepeats: patched('replayed-decisions-refused') };
   const { gates } = registry;
   let refusalCount = 0;
   setHandler(approvalsQuery, () => [...gates.values()]);
@@ -241,12 +248,12 @@ export function registerApprovalHandlers(): ApprovalRegistry {
       record(gate, input, reason);
       if (governed || [...gates.keys()].some((g) => registry.policies.has(g))) {
         const n = ++refusalCount;
-        const actor = input && typeof input === 'object' ? principalOf(input) : undefined;
+        // A signal proves nobody: the name it claims is evidence, not the actor.
+        const claimed = input && typeof input === 'object' ? principalOf(input) : undefined;
         await governance.recordApprovalRefusal({
           approvalId: gate?.approvalId ?? [...gates.values()].find((g) => g.approvalId)?.approvalId,
-          actor,
+          ...(registry.refuseRepeats ? { input: { claimedPrincipal: claimed ?? null, decision: redactCode(input) } } : { actor: claimed, input: redactCode(input) }),
           reason,
-          input: redactCode(input),
           key: `refusal:${workflowInfo().workflowId}:${workflowInfo().runId}:${n}`,
         });
       }

@@ -2,7 +2,7 @@
  * Steward's one database schema. camelCase keys, snake_case columns; migrations in
  * src/db/migrations are generated from this file by `npm run db:generate`.
  */
-import { bigint, boolean, doublePrecision, foreignKey, index, integer, jsonb, pgTable, primaryKey, text, timestamp, unique } from 'drizzle-orm/pg-core';
+import { bigint, boolean, doublePrecision, foreignKey, index, integer, jsonb, pgTable, primaryKey, smallint, text, timestamp, unique } from 'drizzle-orm/pg-core';
 
 /**
  * One row per write that a retried activity must not repeat. The row commits in the same
@@ -308,14 +308,23 @@ export const decisionCodes = pgTable('decision_codes', {
   issuedAt: timestamp('issued_at', { withTimezone: true }).notNull().defaultNow(),
   expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
   usedAt: timestamp('used_at', { withTimezone: true }),
+  /**
+   * The one delivery that consumed the code (workflow, run and activity id): a retried verification
+   * of that delivery succeeds again, any other use of the code is a replay.
+   */
+  usedBy: text('used_by'),
 });
 
-/** Browser sessions of the reviewer page, by sha256 of the cookie value. */
+/**
+ * Browser sessions of the reviewer page, by sha256 of the cookie value. A session remembers the
+ * token it was opened with: revoking that token ends it.
+ */
 export const webSessions = pgTable('web_sessions', {
   idHash: text('id_hash').primaryKey(),
   principal: text('principal')
     .notNull()
     .references(() => principals.name, { onDelete: 'cascade' }),
+  tokenId: text('token_id').references(() => apiTokens.id, { onDelete: 'cascade' }),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
 });
@@ -337,9 +346,22 @@ export const auditLog = pgTable(
     prevHash: text('prev_hash').notNull(),
     hash: text('hash').notNull(),
     idempotencyKey: text('idempotency_key'),
+    /** 1: the hash covers seq, at, actor, action, subject, details; 2: also the idempotency key. */
+    hashVersion: smallint('hash_version').notNull().default(1),
   },
   (t) => [index('audit_log_subject_idx').on(t.subject, t.seq), unique('audit_log_idempotency_unique').on(t.idempotencyKey)],
 );
+
+/**
+ * The audit chain's head, moved forward in the same transaction as every append: an entry removed
+ * from the end of the chain leaves the head pointing past it, so truncation is detected. One row.
+ */
+export const auditHead = pgTable('audit_head', {
+  id: integer('id').primaryKey(),
+  seq: bigint('seq', { mode: 'number' }).notNull(),
+  hash: text('hash').notNull(),
+  at: timestamp('at', { withTimezone: true }).notNull(),
+});
 
 export type Principal = typeof principals.$inferSelect;
 export type ApiToken = typeof apiTokens.$inferSelect;

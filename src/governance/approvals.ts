@@ -11,9 +11,9 @@
  * - `closeApproval`: the gate ended; the row, the model's status and the audit trail agree.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { and, desc, eq, inArray } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull } from 'drizzle-orm';
 import type { Database, Transaction } from '../db/client.js';
-import { approvals, auditLog, decisionCodes, modelVersions, principals, type ApprovalRow } from '../db/schema.js';
+import { approvals, decisionCodes, modelVersions, principals, type ApprovalRow } from '../db/schema.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import type { ApprovalPolicy } from '../pipeline/spec.js';
 import { transitionModelVersion } from '../registry/lifecycle.js';
@@ -241,50 +241,91 @@ export interface DecisionProof {
   via: 'update' | 'signal';
 }
 
-export type Verification = { ok: true } | { ok: false; reason: string };
+export type Verification = { ok: true } | { ok: false; reason: string; replay?: boolean };
 
 /**
- * Checks a decision's proof (the code was issued to this principal for this approval and role, is
- * unused and unexpired) and the principal's roles now, consumes the code and records the decision,
- * all in one transaction. A retried call after a commit finds its own audit entry and succeeds again.
+ * Checks a decision's proof and consumes it, all in one transaction with its audit entry:
+ * - the code exists, belongs to this approval and was issued to exactly this principal and role
+ *   (a code is bound to one principal, one role and one gate);
+ * - the code is unused, or was used by this very delivery (`delivery`: the workflow, run and
+ *   activity that verify it, the same across Temporal's retries of one verification). Any other
+ *   use, under any name, is a replay: refused and audited as `approval.replay`;
+ * - the principal exists, is enabled, holds the role now and is no author of the candidate.
+ * A retried verification after a commit finds its own consumption and succeeds again, changing
+ * nothing. Refusals are audited with the verified principal as actor when the code proves one,
+ * and otherwise as `unverified`, with the claimed name only in the details.
  */
-export async function verifyDecision(db: Database, proof: DecisionProof): Promise<Verification> {
-  const codeHash = typeof proof.code === 'string' ? sha256(proof.code) : '';
-  const idempotencyKey = `approval.decision:${proof.approvalId}:${codeHash}`;
+export async function verifyDecision(db: Database, proof: DecisionProof, delivery: string): Promise<Verification> {
+  const codeHash = typeof proof.code === 'string' && proof.code !== '' ? sha256(proof.code) : '';
+  let verifiedActor: string | undefined;
   const outcome = await db.transaction(async (tx): Promise<Verification> => {
-    const [done] = await tx.select({ seq: auditLog.seq }).from(auditLog).where(eq(auditLog.idempotencyKey, idempotencyKey));
-    if (done) return { ok: true };
     const approval = await requireApproval(tx, proof.approvalId);
-    const [principal] = await tx.select().from(principals).where(eq(principals.name, proof.principal));
-    if (!principal) return { ok: false, reason: `no principal named "${proof.principal}"` };
-    const refusal = decisionRefusal(approval, principal, proof.role);
-    if (refusal) return { ok: false, reason: refusal };
     if (!codeHash) return { ok: false, reason: 'the decision carries no decision code; get one with `steward approvals code`' };
     const [code] = await tx.select().from(decisionCodes).where(eq(decisionCodes.codeHash, codeHash));
     if (!code || code.approvalId !== approval.id) return { ok: false, reason: 'the decision code is not valid for this approval' };
-    if (code.principal !== principal.name || code.role !== proof.role) return { ok: false, reason: `the decision code was issued to ${code.principal} as ${code.role}, not to ${principal.name} as ${proof.role}` };
-    if (code.usedAt) return { ok: false, reason: 'the decision code was already used; each code proves one decision' };
+    // From here the code names who it was issued to: that principal is the one the trail blames.
+    verifiedActor = code.principal;
+    if (code.usedAt) {
+      if (code.usedBy === delivery && code.principal === proof.principal && code.role === proof.role) return { ok: true };
+      return {
+        ok: false,
+        replay: true,
+        reason: `the decision code was already used (by ${code.principal} as ${code.role}, at ${code.usedAt.toISOString()}); each code proves one decision, and a second use under any name is a replay`,
+      };
+    }
+    if (code.principal !== proof.principal || code.role !== proof.role) {
+      return { ok: false, reason: `the decision code was issued to ${code.principal} as ${code.role}, not to ${proof.principal} as ${proof.role}` };
+    }
     if (code.expiresAt.getTime() <= Date.now()) return { ok: false, reason: `the decision code expired at ${code.expiresAt.toISOString()}; get a new one` };
-    await tx.update(decisionCodes).set({ usedAt: new Date() }).where(eq(decisionCodes.codeHash, codeHash));
+    const [principal] = await tx.select().from(principals).where(eq(principals.name, code.principal));
+    if (!principal) return { ok: false, reason: `no principal named "${code.principal}"` };
+    const refusal = decisionRefusal(approval, principal, code.role);
+    if (refusal) return { ok: false, reason: refusal };
+    // Consumed only if still unused: two deliveries racing with one code cannot both win.
+    const consumed = await tx
+      .update(decisionCodes)
+      .set({ usedAt: new Date(), usedBy: delivery })
+      .where(and(eq(decisionCodes.codeHash, codeHash), isNull(decisionCodes.usedAt)))
+      .returning({ codeHash: decisionCodes.codeHash });
+    if (consumed.length === 0) return { ok: false, replay: true, reason: 'the decision code was already used; each code proves one decision' };
     await appendAuditTx(tx, {
       actor: principal.name,
       action: 'approval.decision',
       subject: `approval:${approval.id}`,
-      details: { role: proof.role, decision: proof.decision, comment: proof.comment ?? null, via: proof.via, model: approval.modelName, version: approval.modelVersion },
-      idempotencyKey,
+      details: { role: code.role, decision: proof.decision, comment: proof.comment ?? null, via: proof.via, model: approval.modelName, version: approval.modelVersion },
+      idempotencyKey: `approval.decision:${approval.id}:${codeHash}`,
     });
     return { ok: true };
   });
-  if (!outcome.ok) await recordRefusal(db, { approvalId: proof.approvalId, actor: proof.principal, reason: outcome.reason, input: { role: proof.role, decision: proof.decision, via: proof.via } });
+  if (!outcome.ok) {
+    await recordRefusal(db, {
+      approvalId: proof.approvalId,
+      actor: verifiedActor ?? UNVERIFIED,
+      reason: outcome.reason,
+      input: { claimedPrincipal: typeof proof.principal === 'string' ? proof.principal.slice(0, 100) : null, role: proof.role, decision: proof.decision, via: proof.via },
+      ...(outcome.replay ? { action: 'approval.replay' } : {}),
+      key: `approval.refused:${delivery}`,
+    });
+  }
   return outcome;
 }
 
-/** A refused decision goes to the audit trail with its reason; nothing else changes. */
-export async function recordRefusal(db: Database, input: { approvalId?: string; actor?: string; reason: string; input?: unknown; key?: string }): Promise<void> {
+/** The actor of a refusal whose sender proved nobody: the claimed name goes in the details only. */
+export const UNVERIFIED = 'unverified';
+
+/**
+ * A refused decision goes to the audit trail with its reason; nothing else changes. `actor` must be
+ * a principal the caller verified (a token, a session, a decision code); a name a signal merely
+ * claims belongs in `input`, with UNVERIFIED as the actor.
+ */
+export async function recordRefusal(
+  db: Database,
+  input: { approvalId?: string; actor?: string; reason: string; input?: unknown; key?: string; action?: 'approval.refused' | 'approval.replay' },
+): Promise<void> {
   await db.transaction((tx) =>
     appendAuditTx(tx, {
-      actor: typeof input.actor === 'string' && input.actor ? input.actor.slice(0, 100) : 'unknown',
-      action: 'approval.refused',
+      actor: typeof input.actor === 'string' && input.actor ? input.actor.slice(0, 100) : UNVERIFIED,
+      action: input.action ?? 'approval.refused',
       subject: `approval:${input.approvalId ?? 'unknown'}`,
       details: { reason: input.reason, input: input.input ?? null },
       ...(input.key ? { idempotencyKey: input.key } : {}),

@@ -73,8 +73,8 @@ describe('governed approval gates on real Temporal', () => {
     expect((await decide('alice', approvalId, 'approve', 'technical', 'beats the champion')).message).toBe(
       'accepted: 1 of 2 technical approvals; still missing 1 technical',
     );
-    // The same decision again is idempotent: accepted, nothing counted twice.
-    expect((await decide('alice', approvalId, 'approve')).message).toContain('already recorded; nothing changed');
+    // The same decision again is refused: each reviewer counts once.
+    await expect(decide('alice', approvalId, 'approve')).rejects.toThrow('alice already decided on this gate (approve as technical); each reviewer counts once');
 
     // A decision with a made-up code reaches the workflow, whose activity refuses it.
     await expect(
@@ -110,6 +110,57 @@ describe('governed approval gates on real Temporal', () => {
 
     // After the gate closed, a decision is refused with the reason.
     await expect(decide('alice', approvalId, 'approve')).rejects.toThrow(/already closed|no longer running/);
+  });
+
+  it('refuses a used decision code replayed under any name and role, and audits it as a replay', async () => {
+    // The issue's attack: a gate needing 2 technical + 1 compliance; alice's code, readable in
+    // history once she used it, is resent as bob's, then as a made-up compliance reviewer's.
+    const { runId, approvalId, handle } = await startGoverned('governed', { piiFeatures: ['passenger_name'] });
+    expect((await approvalView(db(), client(), approvalId)).required).toEqual({ technical: 2, compliance: 1 });
+    const { code } = await issueDecisionCode(db(), { approvalId, principal: 'alice', role: 'technical' });
+    const signal = (body: Record<string, unknown>) =>
+      run(inject('temporalCli'), ['workflow', 'signal', '--address', harness.env.address, '--workflow-id', runId, '--name', 'decide', '--input', JSON.stringify({ gate: 'signoff', decision: 'approve', code, ...body })]);
+    await signal({ principal: 'alice', role: 'technical', comment: 'mine' });
+    const gate = async () => (await handle.query<Array<{ received: Array<{ principal: string }>; refusals: Array<{ reason: string }>; missing: Record<string, number> }>>('approvals'))[0]!;
+    for (let i = 0; i < 100 && (await gate()).received.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect((await gate()).received.map((d) => d.principal)).toEqual(['alice']);
+
+    await signal({ principal: 'bob', role: 'technical', comment: 'replayed as bob' });
+    await signal({ principal: 'mallory', role: 'compliance', comment: 'replayed as nobody' });
+    await expect(
+      handle.executeUpdate('decide', { args: [{ gate: 'signoff', principal: 'bob', role: 'technical', decision: 'approve', code }] }),
+    ).rejects.toThrow();
+    for (let i = 0; i < 100 && (await gate()).refusals.length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+
+    const now = await gate();
+    expect(now.received.map((d) => d.principal)).toEqual(['alice']);
+    expect(now.missing).toEqual({ technical: 1, compliance: 1 });
+    expect(now.refusals.map((r) => r.reason).join('\n')).toContain('the decision code was already used (by alice as technical');
+    const trail = await auditTrail(db(), { subject: `approval:${approvalId}` });
+    expect(trail.filter((e) => e.action === 'approval.decision').map((e) => e.actor)).toEqual(['alice']);
+    const replays = trail.filter((e) => e.action === 'approval.replay');
+    expect(replays).toHaveLength(3);
+    // The trail blames the principal the code proves, and keeps the claimed names as evidence.
+    expect(replays.map((e) => e.actor)).toEqual(['alice', 'alice', 'alice']);
+    expect(replays.map((e) => (e.details as { input: { claimedPrincipal: string } }).input.claimedPrincipal)).toEqual(['bob', 'mallory', 'bob']);
+    // A refusal whose sender proves nobody has no actor but `unverified`.
+    await handle.signal('decide', { gate: 'signoff', principal: 'carol', role: 'compliance', decision: 'approve', code: 'dc_made-up-000000000' } as never);
+    for (let i = 0; i < 100; i++) {
+      const latest = (await auditTrail(db(), { subject: `approval:${approvalId}` })).at(-1)!;
+      if (latest.action === 'approval.refused') {
+        expect(latest.actor).toBe('unverified');
+        expect(latest.details).toMatchObject({ input: { claimedPrincipal: 'carol' } });
+        break;
+      }
+      if (i === 99) throw new Error('the forged signal was not audited');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+
+    // The real reviewers still decide, each once.
+    await decide('bob', approvalId, 'approve');
+    expect((await decide('carol', approvalId, 'approve', 'compliance')).status).toBe('approved');
+    const result = (await handle.result()) as RunPipelineResult;
+    expect((result.outputs.signoff!.decisions as Array<{ principal: string }>).map((d) => d.principal)).toEqual(['alice', 'bob', 'carol']);
   });
 
   it('requires a compliance review when the candidate uses a pii feature, and a rejection ends the gate', async () => {
