@@ -21,7 +21,7 @@ import { isStewardError } from '../errors.js';
 import { listApprovals } from '../governance/approvals.js';
 import { appendAudit, auditTrail } from '../governance/audit.js';
 import { approvalView, submitDecision, type ApprovalView } from '../governance/decisions.js';
-import { authenticate, AuthenticationError } from '../governance/identity.js';
+import { authenticateToken, AuthenticationError } from '../governance/identity.js';
 import { createSession, endSession, sessionPrincipal, SESSION_TTL_MS } from '../governance/sessions.js';
 import { renderModelCard } from '../registry/model-card.js';
 import { authenticateRequest, readCookie, SESSION_COOKIE } from './approvals.js';
@@ -111,14 +111,15 @@ export function registerReviewPages(app: FastifyInstance, options: { db: Databas
       const form = request.body ?? {};
       const next = safeNext(form.next);
       let principal: Principal;
+      let tokenId: string;
       try {
-        principal = await authenticate(db, typeof form.token === 'string' ? form.token.trim() : undefined);
+        ({ principal, tokenId } = await authenticateToken(db, typeof form.token === 'string' ? form.token.trim() : undefined));
       } catch (error) {
         if (!(error instanceof AuthenticationError)) throw error;
         await appendAudit(db, { actor: 'anonymous', action: 'auth.failed', subject: 'web:POST /login', details: { reason: error.message, ip: request.ip } });
         return sendPage(reply, 401, loginPage({ next, error: error.message }));
       }
-      const session = await createSession(db, principal.name);
+      const session = await createSession(db, principal.name, { tokenId });
       reply.header('set-cookie', sessionCookie(request, session.value, Math.floor(SESSION_TTL_MS / 1000)));
       return redirect(reply, next);
     });

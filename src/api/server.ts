@@ -2,9 +2,9 @@
  * Steward's HTTP API: health, the pipeline catalog, and starting and inspecting runs. Runs start
  * through the Temporal client, like the CLI; the API never runs pipeline code itself.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Client } from '@temporalio/client';
-import { isStewardError } from '../errors.js';
+import { isStewardError, ValidationError } from '../errors.js';
 import { findPipeline } from '../pipeline/catalog.js';
 import type { Pipeline } from '../pipeline/definition.js';
 import { getRunReport, startRun } from '../pipeline/runs.js';
@@ -20,12 +20,39 @@ export interface ApiOptions {
   pipelines: readonly Pipeline[];
   /** What /health reports about the database. */
   database: { driver: string };
-  /** The database, for approvals and the reviewer page; without it those routes are not served. */
-  db?: Database;
+  /** The database: principals, tokens, grants, approvals and the reviewer page. */
+  db: Database;
 }
 
+const RUN_BODY_KEYS = ['pipeline', 'params', 'runId', 'cache'];
+
+/** The body of `POST /api/runs`, checked field by field so a wrong type is named, never coerced. */
+function runRequest(body: unknown): { pipeline: string; params: Record<string, unknown>; runId?: string; cache?: boolean } {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new ValidationError('The body must be a JSON object {pipeline, params?, runId?, cache?}.');
+  const b = body as Record<string, unknown>;
+  const unknown = Object.keys(b).filter((k) => !RUN_BODY_KEYS.includes(k));
+  if (unknown.length) throw new ValidationError(`Unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k.slice(0, 40)}"`).join(', ')}; a run takes ${RUN_BODY_KEYS.join(', ')}.`);
+  if (typeof b.pipeline !== 'string' || b.pipeline === '') throw new ValidationError('"pipeline" must name a pipeline (GET /api/pipelines lists them).');
+  if (b.params !== undefined && (b.params === null || typeof b.params !== 'object' || Array.isArray(b.params))) throw new ValidationError('"params" must be an object of parameter values.');
+  if (b.runId !== undefined && typeof b.runId !== 'string') throw new ValidationError('"runId" must be a string.');
+  if (b.cache !== undefined && typeof b.cache !== 'boolean') throw new ValidationError(`"cache" must be true or false, not ${JSON.stringify(b.cache).slice(0, 40)}.`);
+  return {
+    pipeline: b.pipeline,
+    params: (b.params as Record<string, unknown> | undefined) ?? {},
+    ...(b.runId !== undefined ? { runId: b.runId as string } : {}),
+    ...(b.cache !== undefined ? { cache: b.cache as boolean } : {}),
+  };
+}
+
+/**
+ * Every route but /health needs a principal: a Bearer token or the reviewer page's session. Runs
+ * always carry the principal that started them, checked against its grants, so their steps are
+ * authorized and separation of duties always knows the authors.
+ */
 export function createApi(options: ApiOptions): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  const { db } = options;
+  const principalOf = (request: FastifyRequest) => authenticateRequest(db, request, sessionPrincipal);
 
   app.setErrorHandler((error, _request, reply) => {
     if (isStewardError(error)) {
@@ -40,29 +67,27 @@ export function createApi(options: ApiOptions): FastifyInstance {
     return { status: 'ok', temporal: options.client.options.namespace, database: options.database.driver };
   });
 
-  app.get('/api/pipelines', async () => ({
-    pipelines: options.pipelines.map((p) => ({ name: p.name, description: p.description })),
-  }));
+  app.get('/api/pipelines', async (request) => {
+    await principalOf(request);
+    return { pipelines: options.pipelines.map((p) => ({ name: p.name, description: p.description })) };
+  });
 
-  app.post<{ Body: { pipeline?: string; params?: Record<string, unknown>; runId?: string; cache?: boolean } }>('/api/runs', async (request, reply) => {
-    const body = request.body ?? {};
-    const pipeline = findPipeline(options.pipelines, String(body.pipeline ?? ''));
-    // With a token, the run carries its principal: its steps are checked against that principal's grants.
-    let startedBy: string | undefined;
-    if (options.db && request.headers.authorization) {
-      startedBy = (await authenticateRequest(options.db, request)).name;
-      await authorize(options.db, { principal: startedBy, permission: 'write', resource: `pipeline:${pipeline.name}`, context: 'POST /api/runs' });
-    }
-    const run = await startRun(options.client, options.taskQueue, pipeline, body.params ?? {}, { runId: body.runId, cache: body.cache, ...(startedBy ? { startedBy } : {}) });
+  app.post('/api/runs', async (request, reply) => {
+    const principal = await principalOf(request);
+    const body = runRequest(request.body);
+    const pipeline = findPipeline(options.pipelines, body.pipeline);
+    await authorize(db, { principal: principal.name, permission: 'write', resource: `pipeline:${pipeline.name}`, context: 'POST /api/runs' });
+    const run = await startRun(options.client, options.taskQueue, pipeline, body.params, { runId: body.runId, cache: body.cache, startedBy: principal.name });
     return reply.status(202).send(run);
   });
 
-  app.get<{ Params: { runId: string } }>('/api/runs/:runId', async (request) => getRunReport(options.client, request.params.runId));
+  app.get<{ Params: { runId: string } }>('/api/runs/:runId', async (request) => {
+    await principalOf(request);
+    return getRunReport(options.client, request.params.runId);
+  });
 
-  if (options.db) {
-    registerApprovalRoutes(app, { db: options.db, client: options.client, sessions: sessionPrincipal });
-    registerReviewPages(app, { db: options.db, client: options.client });
-  }
+  registerApprovalRoutes(app, { db, client: options.client, sessions: sessionPrincipal });
+  registerReviewPages(app, { db, client: options.client });
 
   return app;
 }

@@ -9,7 +9,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { and, asc, eq, isNull } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
-import { apiTokens, principals, type ApiToken, type Principal } from '../db/schema.js';
+import { apiTokens, principals, webSessions, type ApiToken, type Principal } from '../db/schema.js';
 import { NotFoundError, StewardError, ValidationError } from '../errors.js';
 import { appendAuditTx } from './audit.js';
 
@@ -79,7 +79,14 @@ export async function setDisabled(db: Database, input: { name: string; disabled:
   return db.transaction(async (tx) => {
     await requirePrincipalTx(tx, input.name);
     const [updated] = await tx.update(principals).set({ disabled: input.disabled }).where(eq(principals.name, input.name)).returning();
-    await appendAuditTx(tx, { actor: input.actor, action: input.disabled ? 'principal.disabled' : 'principal.enabled', subject: `principal:${input.name}` });
+    // Disabling ends every browser session of the principal (a re-enabled one signs in again).
+    const ended = input.disabled ? await tx.delete(webSessions).where(eq(webSessions.principal, input.name)).returning({ idHash: webSessions.idHash }) : [];
+    await appendAuditTx(tx, {
+      actor: input.actor,
+      action: input.disabled ? 'principal.disabled' : 'principal.enabled',
+      subject: `principal:${input.name}`,
+      ...(input.disabled ? { details: { sessionsEnded: ended.length } } : {}),
+    });
     return updated!;
   });
 }
@@ -126,7 +133,9 @@ export async function revokeToken(db: Database, input: { id: string; actor: stri
       .where(and(eq(apiTokens.id, input.id), isNull(apiTokens.revokedAt)))
       .returning();
     if (!revoked) throw new NotFoundError(`No active token with id "${input.id}"; \`steward tokens list\` shows them.`);
-    await appendAuditTx(tx, { actor: input.actor, action: 'token.revoked', subject: `principal:${revoked.principal}`, details: { tokenId: input.id } });
+    // The browser sessions this token opened end with it.
+    const ended = await tx.delete(webSessions).where(eq(webSessions.tokenId, input.id)).returning({ idHash: webSessions.idHash });
+    await appendAuditTx(tx, { actor: input.actor, action: 'token.revoked', subject: `principal:${revoked.principal}`, details: { tokenId: input.id, sessionsEnded: ended.length } });
     return revoked;
   });
 }
@@ -138,6 +147,11 @@ export async function listTokens(db: Database, principal?: string): Promise<Omit
 
 /** The principal a token belongs to; AuthenticationError (401) for anything else. */
 export async function authenticate(db: Database, token: string | undefined): Promise<Principal> {
+  return (await authenticateToken(db, token)).principal;
+}
+
+/** Like `authenticate`, with the id of the token that proved it (a session remembers it). */
+export async function authenticateToken(db: Database, token: string | undefined): Promise<{ principal: Principal; tokenId: string }> {
   if (!token) throw new AuthenticationError('No API token: pass --token, set STEWARD_TOKEN, or send "Authorization: Bearer <token>". `steward tokens create <principal>` issues one.');
   if (!/^stw_[0-9a-f]{8}_[A-Za-z0-9_-]{43}$/.test(token)) throw new AuthenticationError('The API token is malformed: Steward tokens look like stw_<8 hex>_<43 characters>.');
   const [row] = await db
@@ -149,7 +163,7 @@ export async function authenticate(db: Database, token: string | undefined): Pro
   if (row.token.revokedAt) throw new AuthenticationError(`The API token ${row.token.id} was revoked on ${row.token.revokedAt.toISOString()}; ask for a new one.`);
   if (row.principal.disabled) throw new AuthenticationError(`Principal "${row.principal.name}" is disabled.`);
   await db.update(apiTokens).set({ lastUsedAt: new Date() }).where(eq(apiTokens.id, row.token.id));
-  return row.principal;
+  return { principal: row.principal, tokenId: row.token.id };
 }
 
 /** Throws a 403-style error naming the role when the principal lacks it. */

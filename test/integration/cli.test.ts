@@ -109,13 +109,17 @@ describe('steward CLI on the embedded stack', () => {
       expect(health.status).toBe(200);
       expect(await health.json()).toEqual({ status: 'ok', temporal: 'default', database: 'pglite' });
 
-      const refused = await fetch(`${api}/api/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pipeline: 'nope' }) });
+      // Every API route but /health needs a principal.
+      const anonymous = await fetch(`${api}/api/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pipeline: 'flight-delay-summary' }) });
+      expect(anonymous.status).toBe(401);
+      const headers = { 'content-type': 'application/json', authorization: `Bearer ${release.reviewers[0]!.token}` };
+      const refused = await fetch(`${api}/api/runs`, { method: 'POST', headers, body: JSON.stringify({ pipeline: 'nope' }) });
       expect(refused.status).toBe(404);
       expect(((await refused.json()) as { error: { message: string } }).error.message).toContain('Unknown pipeline "nope"');
 
       const started = await fetch(`${api}/api/runs`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers,
         body: JSON.stringify({ pipeline: 'flight-delay-summary', params: { rows: 1000 } }),
       });
       expect(started.status).toBe(202);
@@ -123,7 +127,7 @@ describe('steward CLI on the embedded stack', () => {
       let report: { status: string } = { status: 'RUNNING' };
       for (let i = 0; i < 100 && report.status === 'RUNNING'; i++) {
         await new Promise((r) => setTimeout(r, 200));
-        report = (await (await fetch(`${api}/api/runs/${apiRun}`)).json()) as { status: string };
+        report = (await (await fetch(`${api}/api/runs/${apiRun}`, { headers })).json()) as { status: string };
       }
       expect(report.status).toBe('COMPLETED');
 
