@@ -8,6 +8,7 @@ import { isStewardError, ValidationError } from '../errors.js';
 import { findPipeline } from '../pipeline/catalog.js';
 import type { Pipeline } from '../pipeline/definition.js';
 import { getRunReport, startRun } from '../pipeline/runs.js';
+import { databaseFaultOf } from '../db/availability.js';
 import type { Database } from '../db/client.js';
 import { authenticateRequest, registerApprovalRoutes } from './approvals.js';
 import { authorize } from '../governance/access.js';
@@ -57,6 +58,11 @@ export function createApi(options: ApiOptions): FastifyInstance {
   app.setErrorHandler((error, _request, reply) => {
     if (isStewardError(error)) {
       return reply.status(error.status).send({ error: { code: error.code, message: error.message, details: error.details } });
+    }
+    const fault = databaseFaultOf(error);
+    if (fault) {
+      // The database did not answer: say so, without the query text or its parameters.
+      return reply.status(503).header('retry-after', '5').send({ error: { code: 'UNAVAILABLE', message: `The database did not answer (${fault.split(':')[0]}); try again shortly.` } });
     }
     const status = (error as { statusCode?: number }).statusCode ?? 500;
     return reply.status(status).send({ error: { code: status >= 500 ? 'INTERNAL' : 'BAD_REQUEST', message: (error as Error).message } });

@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import type { SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { ConfigError, UnavailableError } from '../errors.js';
+import { createLogger, type Logger } from '../platform/logger.js';
+import { registerPostgresTarget } from './availability.js';
 import * as schema from './schema.js';
 
 export type Schema = typeof schema;
@@ -30,12 +32,14 @@ export interface DatabaseOptions {
   pgliteDir: string;
   /** Apply pending migrations before returning (default true). */
   migrate?: boolean;
+  /** Where a PostgreSQL outage and recovery are reported (default: stderr). */
+  logger?: Pick<Logger, 'warn' | 'info'>;
 }
 
 export const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url));
 
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
-  const handle = options.url ? await openPostgres(options.url) : await openPglite(options.pgliteDir);
+  const handle = options.url ? await openPostgres(options.url, options.logger ?? createLogger('info')) : await openPglite(options.pgliteDir);
   if (options.migrate !== false) {
     try {
       await applyMigrations(handle);
@@ -57,21 +61,35 @@ export function redactUrl(url: string): string {
   }
 }
 
-async function openPostgres(url: string): Promise<DatabaseHandle> {
+/** Pool settings: connect_timeout keeps an unreachable server from hanging a query; notices are chatter. */
+const POOL_OPTIONS = { connect_timeout: 5, max: 10, onnotice: () => {} };
+/** How long a replaced pool's in-flight queries may take before its connections are destroyed. */
+const RETIRED_POOL_GRACE_S = 10;
+
+/**
+ * PostgreSQL through postgres.js. The handle's `db` stays the same object for the handle's life,
+ * but the connection pool under it can be replaced (src/db/availability.ts): after a fault the old
+ * pool ends and queries go to a fresh one, so connections the driver left broken are never reused.
+ */
+async function openPostgres(url: string, logger: Pick<Logger, 'warn' | 'info'>): Promise<DatabaseHandle> {
   const { default: postgres } = await import('postgres');
   const { drizzle } = await import('drizzle-orm/postgres-js');
   const where = redactUrl(url);
-  let client: ReturnType<typeof postgres>;
+  type Client = ReturnType<typeof postgres>;
+  const connect = (): { client: Client; db: Database } => {
+    const client = postgres(url, POOL_OPTIONS);
+    return { client, db: drizzle(client, { schema }) as unknown as Database };
+  };
+  let current: { client: Client; db: Database };
   try {
-    // connect_timeout keeps an unreachable server from hanging start-up; notices are chatter.
-    client = postgres(url, { connect_timeout: 5, max: 10, onnotice: () => {} });
+    current = connect();
   } catch (error) {
     throw new ConfigError(`DATABASE_URL is not a valid PostgreSQL URL (${where}): ${(error as Error).message}`);
   }
   try {
-    await client`select 1`;
+    await current.client`select 1`;
   } catch (error) {
-    await client.end({ timeout: 1 }).catch(() => {});
+    await current.client.end({ timeout: 1 }).catch(() => {});
     const reason = (error as Error).message;
     throw new UnavailableError(
       `Cannot connect to PostgreSQL at ${where}: ${reason}. Check that the server is running and that the ` +
@@ -79,8 +97,44 @@ async function openPostgres(url: string): Promise<DatabaseHandle> {
       { url: where },
     );
   }
-  const db = drizzle(client, { schema }) as unknown as Database;
-  return { db, driver: 'postgres', location: where, close: () => client.end({ timeout: 5 }) };
+  const retiring = new Set<Promise<unknown>>();
+  let closed = false;
+  const unregister = registerPostgresTarget({
+    where,
+    logger,
+    probe: async () => {
+      const probe = postgres(url, { ...POOL_OPTIONS, max: 1, connect_timeout: 2 });
+      try {
+        await probe`select 1`;
+      } finally {
+        await probe.end({ timeout: 0 }).catch(() => {});
+      }
+    },
+    recycle: () => {
+      if (closed) return;
+      const old = current;
+      current = connect();
+      const ending = old.client.end({ timeout: RETIRED_POOL_GRACE_S }).catch(() => {});
+      retiring.add(ending);
+      void ending.finally(() => retiring.delete(ending));
+    },
+  });
+  // Every property is read from the current pool's drizzle instance; `instanceof` sees the first's class.
+  const db = new Proxy(current.db, {
+    get: (_target, property) => Reflect.get(current.db, property),
+    set: (_target, property, value) => Reflect.set(current.db, property, value),
+    has: (_target, property) => Reflect.has(current.db, property),
+  });
+  return {
+    db,
+    driver: 'postgres',
+    location: where,
+    close: async () => {
+      closed = true;
+      unregister();
+      await Promise.all([current.client.end({ timeout: 5 }), ...retiring]);
+    },
+  };
 }
 
 async function openPglite(dir: string): Promise<DatabaseHandle> {

@@ -39,7 +39,8 @@ export interface Stack {
 
 export async function startStack(config: StewardConfig, logger: Logger, options: { api: boolean; scorer?: boolean }): Promise<Stack> {
   const temporal = await ensureTemporal(config, logger);
-  const database = await openDatabase({ url: config.database.url, pgliteDir: config.database.pgliteDir });
+  // A PostgreSQL outage and the recovery are reported in the stack's log (src/db/availability.ts).
+  const database = await openDatabase({ url: config.database.url, pgliteDir: config.database.pgliteDir, logger });
   const cleanups: Array<() => Promise<unknown>> = [() => database.close()];
   try {
     const tracing = await configuredTracing(config);
