@@ -12,7 +12,9 @@ import { databaseFaultOf } from '../db/availability.js';
 import type { Database } from '../db/client.js';
 import { authenticateRequest, registerApprovalRoutes } from './approvals.js';
 import { authorize } from '../governance/access.js';
+import { registerModelRoutes } from './models.js';
 import { registerReviewPages } from './reviews.js';
+import type { ArtifactStore } from '../registry/artifacts.js';
 import { sessionPrincipal } from '../governance/sessions.js';
 
 export interface ApiOptions {
@@ -23,6 +25,8 @@ export interface ApiOptions {
   database: { driver: string };
   /** The database: principals, tokens, grants, approvals and the reviewer page. */
   db: Database;
+  /** The artifact store; with it, `POST /api/models/:name/versions` imports ONNX models into the registry. */
+  artifacts?: ArtifactStore;
 }
 
 const RUN_BODY_KEYS = ['pipeline', 'params', 'runId', 'cache'];
@@ -94,6 +98,7 @@ export function createApi(options: ApiOptions): FastifyInstance {
 
   registerApprovalRoutes(app, { db, client: options.client, sessions: sessionPrincipal });
   registerReviewPages(app, { db, client: options.client });
+  if (options.artifacts) registerModelRoutes(app, { db, artifacts: options.artifacts });
 
   return app;
 }

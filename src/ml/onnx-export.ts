@@ -21,7 +21,23 @@ import { ValidationError } from '../errors.js';
 import { predictGradientBoosting } from './gradient-boosting.js';
 import { predictProbabilities, predictValues } from './linear.js';
 import type { LinearModel, Model, Preprocessor } from './model.js';
-import { concatNumeric, encodeModel, float, floats, int, INT64, ints, node, string, strings, type NodeProto, type TensorProto } from './onnx-graph.js';
+import {
+  concatNumeric,
+  encodeModel,
+  float,
+  FLOAT,
+  floats,
+  int,
+  INT64,
+  ints,
+  node,
+  string,
+  strings,
+  valueInfo,
+  type NodeProto,
+  type TensorProto,
+  type ValueInfoProto,
+} from './onnx-graph.js';
 import { buildTreeEnsembleOnnx } from './onnx-trees.js';
 import { checkFeatureNames, frameRows, type CategoricalValue, type FeatureFrame } from './preprocessing.js';
 
@@ -83,11 +99,14 @@ export function onnxFeeds(pre: Preprocessor, frame: FeatureFrame): Record<string
 
 function buildLinearOnnx(model: LinearModel): Uint8Array {
   const pre = model.preprocessor;
-  const nodes: NodeProto[] = concatNumeric(pre, 'steward:numeric');
+  const numeric = concatNumeric(pre, 'steward:numeric');
+  const nodes: NodeProto[] = numeric.nodes;
+  const values: ValueInfoProto[] = numeric.values;
   const initializers: TensorProto[] = [];
   const parts: string[] = [];
 
   if (pre.numeric.length > 0) {
+    const width = pre.numeric.length;
     nodes.push(
       node('Imputer', 'ai.onnx.ml', ['steward:numeric'], ['steward:numeric_imputed'], [
         floats('imputed_value_floats', pre.numeric.map((f) => f.mean)),
@@ -98,21 +117,27 @@ function buildLinearOnnx(model: LinearModel): Uint8Array {
         floats('scale', pre.numeric.map((f) => 1 / f.std)),
       ]),
     );
+    values.push(valueInfo('steward:numeric_imputed', FLOAT, ['N', width]), valueInfo('steward:numeric_scaled', FLOAT, ['N', width]));
     parts.push('steward:numeric_scaled');
   }
   for (const feature of pre.categorical) {
     const encoded = `steward:${feature.name}:onehot`;
     const shape = `steward:${feature.name}:shape`;
-    initializers.push({ name: shape, dataType: INT64, dims: [2], int64Data: [-1, feature.categories.length] });
+    const width = feature.categories.length;
+    initializers.push({ name: shape, dataType: INT64, dims: [2], int64Data: [-1, width] });
     nodes.push(
       node('OneHotEncoder', 'ai.onnx.ml', [feature.name], [`${encoded}3d`], [strings('cats_strings', feature.categories), int('zeros', 1)]),
       // OneHotEncoder appends the category axis to the [N,1] input; Reshape drops the middle 1.
       node('Reshape', '', [`${encoded}3d`, shape], [encoded]),
     );
+    values.push(valueInfo(`${encoded}3d`, FLOAT, ['N', 1, width]), valueInfo(encoded, FLOAT, ['N', width]));
     parts.push(encoded);
   }
   const features = parts.length === 1 ? parts[0]! : 'steward:features';
-  if (parts.length > 1) nodes.push(node('Concat', '', parts, [features], [int('axis', 1)]));
+  if (parts.length > 1) {
+    nodes.push(node('Concat', '', parts, [features], [int('axis', 1)]));
+    values.push(valueInfo(features, FLOAT, ['N', pre.numeric.length + pre.categorical.reduce((sum, f) => sum + f.categories.length, 0)]));
+  }
 
   if (model.kind === 'logistic-regression') {
     // Two rows of coefficients, −w and w, as skl2onnx writes a binary LogisticRegression: LOGISTIC
@@ -126,7 +151,7 @@ function buildLinearOnnx(model: LinearModel): Uint8Array {
         string('post_transform', 'LOGISTIC'),
       ]),
     );
-    return encodeModel(model.kind, pre, { nodes, initializers, outputs: 'classifier' });
+    return encodeModel(model.kind, pre, { nodes, initializers, values, outputs: 'classifier' });
   }
   nodes.push(
     node('LinearRegressor', 'ai.onnx.ml', [features], ['variable'], [
@@ -136,7 +161,7 @@ function buildLinearOnnx(model: LinearModel): Uint8Array {
       string('post_transform', 'NONE'),
     ]),
   );
-  return encodeModel(model.kind, pre, { nodes, initializers, outputs: 'regressor' });
+  return encodeModel(model.kind, pre, { nodes, initializers, values, outputs: 'regressor' });
 }
 
 async function verify(model: Model, bytes: Uint8Array, heldOut: FeatureFrame, tolerance: number): Promise<OnnxVerification> {

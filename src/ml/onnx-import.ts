@@ -4,7 +4,9 @@
  * generated rows: its signature is read with onnx-proto, its IR version, opsets and operator
  * domains are checked against what onnxruntime-node 1.30 runs, then a session is created and a
  * smoke inference run. Every refusal is a ValidationError that names what is wrong (the operator,
- * the domain, the input), because the person importing usually did not build the graph.
+ * the domain, the input) and what to do about it, because the person importing usually did not
+ * build the graph. `steward models import` and `POST /api/models/:name/versions` show these
+ * messages as they are (src/registry/model-import.ts).
  *
  * @example
  * ```ts
@@ -139,7 +141,10 @@ export async function importOnnxModel(bytes: Uint8Array, options: OnnxImportOpti
     try {
       results = await session.run(feeds, fetched.map((o) => o.name));
     } catch (error) {
-      throw new ValidationError(`Smoke inference on ${smokeRows} generated rows failed in onnxruntime-node: ${messageOf(error)}`, { cause: messageOf(error) });
+      throw new ValidationError(
+        `Smoke inference on ${smokeRows} generated rows failed in onnxruntime-node: ${messageOf(error)} The model loads but cannot score inputs of its declared types and shapes (zeros, ones, then values in [0, 1)); check the declared input shapes against what the graph computes with.`,
+        { cause: messageOf(error) },
+      );
     }
     const outputs = fetched.map((declared) => {
       const tensor = results[declared.name] as Tensor;
@@ -152,19 +157,69 @@ export async function importOnnxModel(bytes: Uint8Array, options: OnnxImportOpti
   }
 }
 
+const NOT_ONNX_ADVICE =
+  "Check that the file is an ONNX model (not a pickle, a .pt checkpoint, a SavedModel or text): export it with your framework's ONNX exporter (torch.onnx.export, skl2onnx, tf2onnx).";
+const REEXPORT_OPSET = 'Export it again with a target opset in that range (opset_version in torch.onnx.export, target_opset in skl2onnx and tf2onnx).';
+
+/**
+ * Files people mistake for ONNX models, by their first bytes: what the file is and what to do.
+ * Consulted only once the bytes have failed to parse as a model with a graph, so a real model is
+ * never refused for how it starts.
+ */
+const NOT_ONNX_FORMATS: Array<{ test: (b: Uint8Array) => boolean; what: string; todo: string }> = [
+  {
+    test: (b) => b[0] === 0x50 && b[1] === 0x4b && b[2] === 0x03 && b[3] === 0x04,
+    what: 'a zip archive (a PyTorch .pt/.pth checkpoint or a Keras .keras file?)',
+    todo: 'Export the model to ONNX (torch.onnx.export for PyTorch, tf2onnx for Keras) and import the .onnx file.',
+  },
+  {
+    test: (b) => b[0] === 0x80 && b[1] !== undefined && b[1] >= 2 && b[1] <= 5,
+    what: 'a Python pickle (a model saved with pickle or joblib?)',
+    todo: 'Convert the model to ONNX (skl2onnx for scikit-learn: to_onnx(model, X[:1])) and import the .onnx file.',
+  },
+  { test: (b) => b[0] === 0x1f && b[1] === 0x8b, what: 'gzip-compressed', todo: 'Decompress it (gunzip) and import the .onnx file inside.' },
+  {
+    test: (b) => [0x89, 0x48, 0x44, 0x46].every((v, i) => b[i] === v),
+    what: 'an HDF5 file (a Keras .h5 model?)',
+    todo: 'Convert the model to ONNX with tf2onnx and import the .onnx file.',
+  },
+  {
+    test: (b) => {
+      const head = b.subarray(0, 512);
+      return head.every((c) => c === 0x09 || c === 0x0a || c === 0x0d || (c >= 0x20 && c !== 0x7f));
+    },
+    what: 'text',
+    todo: 'An ONNX model is binary protobuf: check that you gave the .onnx file itself, not a text description, a listing or a link to it.',
+  },
+];
+
+function notOnnx(bytes: Uint8Array): ValidationError | undefined {
+  const format = NOT_ONNX_FORMATS.find((f) => f.test(bytes));
+  return format && new ValidationError(`The file is not an ONNX model: its ${bytes.length} bytes are ${format.what}. ${format.todo}`, { format: format.what });
+}
+
 function decode(bytes: Uint8Array): ModelProto {
-  if (bytes.length === 0) throw new ValidationError('ONNX model is empty (0 bytes).');
+  if (bytes.length === 0) throw new ValidationError('ONNX model is empty (0 bytes). Check that you gave the exported .onnx file and that the export finished writing it.');
   let model: ModelProto;
   try {
     model = onnx.ModelProto.decode(bytes);
   } catch (error) {
-    // protobufjs throws a RangeError when a length prefix points past the end: what cutting a file short does.
-    if (error instanceof RangeError) {
-      throw new ValidationError(`ONNX model is truncated or corrupt: a field runs past the end of its ${bytes.length} bytes.`, { cause: error.message });
-    }
-    throw new ValidationError(`ONNX model is corrupt: its ${bytes.length} bytes do not parse as an ONNX protobuf (${messageOf(error)}).`);
+    throw (
+      notOnnx(bytes) ??
+      // protobufjs throws a RangeError when a length prefix points past the end: what cutting a file short does.
+      (error instanceof RangeError
+        ? new ValidationError(
+            `ONNX model is truncated or corrupt: a field runs past the end of its ${bytes.length} bytes. If the file was cut short (an interrupted export, copy or download), export or copy it again; if it is not an ONNX model, export one with your framework's ONNX exporter (torch.onnx.export, skl2onnx, tf2onnx).`,
+            { cause: error.message },
+          )
+        : new ValidationError(`ONNX model is corrupt: its ${bytes.length} bytes do not parse as an ONNX protobuf (${messageOf(error)}). ${NOT_ONNX_ADVICE}`, {
+            cause: messageOf(error),
+          }))
+    );
   }
-  if (!model.graph) throw new ValidationError(`ONNX model has no graph: its ${bytes.length} bytes parse as protobuf but hold no ONNX graph.`);
+  if (!model.graph) {
+    throw notOnnx(bytes) ?? new ValidationError(`ONNX model has no graph: its ${bytes.length} bytes parse as protobuf but hold no ONNX graph. ${NOT_ONNX_ADVICE}`);
+  }
   return model;
 }
 
@@ -230,14 +285,18 @@ function allNodes(model: ModelProto): NodeProto[] {
 
 function checkRuntimeSupport(model: ModelProto, signature: OnnxSignature): void {
   if (signature.irVersion > ONNXRUNTIME_SUPPORT.maxIrVersion) {
-    throw new ValidationError(`ONNX model has IR version ${signature.irVersion}; onnxruntime-node 1.30 loads IR versions up to ${ONNXRUNTIME_SUPPORT.maxIrVersion}.`);
+    throw new ValidationError(
+      `ONNX model has IR version ${signature.irVersion}; onnxruntime-node 1.30 loads IR versions up to ${ONNXRUNTIME_SUPPORT.maxIrVersion}. Export it again with an exporter and onnx package that write IR ${ONNXRUNTIME_SUPPORT.maxIrVersion} or older.`,
+    );
   }
-  if (signature.opsets.length === 0) throw new ValidationError('ONNX model imports no opset, so the versions of its operators are unknown.');
+  if (signature.opsets.length === 0) {
+    throw new ValidationError('ONNX model imports no opset, so the versions of its operators are unknown. Export it again: every ONNX exporter writes the opsets the graph uses (opset_import).');
+  }
   for (const { domain, version } of signature.opsets) {
     const range = supportedRange(domain);
     if (range && (version < range.min || version > range.max)) {
       throw new ValidationError(
-        `ONNX model imports opset ${version} of domain ${displayDomain(domain)}; onnxruntime-node 1.30 runs opsets ${range.min} to ${range.max} of it.`,
+        `ONNX model imports opset ${version} of domain ${displayDomain(domain)}; onnxruntime-node 1.30 runs opsets ${range.min} to ${range.max} of it. ${REEXPORT_OPSET}`,
         { domain, version },
       );
     }
@@ -252,24 +311,68 @@ function checkRuntimeSupport(model: ModelProto, signature: OnnxSignature): void 
   }
   if (refused.size > 0) {
     throw new ValidationError(
-      `ONNX model uses operator(s) onnxruntime-node cannot run: ${[...refused].join(', ')}. Only operators of the default ONNX domain and ai.onnx.ml are supported.`,
+      `ONNX model uses operator(s) onnxruntime-node cannot run: ${[...refused].join(', ')}. Only operators of the default ONNX domain and ai.onnx.ml are supported: export the model without custom or contrib operators.`,
       { operators: [...refused] },
     );
   }
 
+  const external = externalTensors(model);
+  if (external.tensors > 0) {
+    throw new ValidationError(
+      `ONNX model keeps ${external.tensors} tensor(s) in external data file(s) (${external.files.map((f) => `"${f}"`).join(', ')}), which an import of one file cannot carry. Save it as one file (onnx.save_model(model, path, save_as_external_data=False)) and import that.`,
+      { externalFiles: external.files },
+    );
+  }
+
+  if (signature.inputs.length === 0) {
+    throw new ValidationError(
+      'ONNX model declares no inputs, so there is nothing to feed it: every graph input is missing or is an initializer (a constant). Export it again with the features as graph inputs.',
+    );
+  }
   for (const input of signature.inputs) {
     if (input.kind !== 'tensor') {
-      throw new ValidationError(`Input "${input.name}" is ${input.kind === 'unknown' ? 'of no declared type' : `a ${input.kind}`}; onnxruntime-node feeds only tensors.`, { input: input.name });
+      throw new ValidationError(
+        `Input "${input.name}" is ${input.kind === 'unknown' ? 'of no declared type' : `a ${input.kind}`}; onnxruntime-node feeds only tensors. Export the model with tensor inputs (one per feature, or one [N, features] matrix).`,
+        { input: input.name },
+      );
     }
     if (!Object.hasOwn(FEEDERS, input.elementType ?? '')) {
-      throw new ValidationError(`Input "${input.name}" has element type ${input.elementType}, which onnxruntime-node cannot feed from JavaScript.`, { input: input.name });
+      throw new ValidationError(
+        `Input "${input.name}" has element type ${input.elementType}, which onnxruntime-node cannot feed from JavaScript. Export the model with a float32, float64, int32, int64, string or bool input (what Steward's scorer feeds), casting inside the graph.`,
+        { input: input.name },
+      );
     }
+  }
+  if (signature.outputs.length === 0) {
+    throw new ValidationError('ONNX model declares no outputs, so nothing it computes can be read. Export it again with its predictions as graph outputs.');
   }
   if (!signature.outputs.some((o) => o.kind === 'tensor')) {
     throw new ValidationError(
-      `ONNX model has no tensor output (${signature.outputs.map((o) => `"${o.name}" is a ${o.kind}`).join(', ')}); onnxruntime-node returns only tensors.`,
+      `ONNX model has no tensor output (${signature.outputs.map((o) => `"${o.name}" is a ${o.kind}`).join(', ')}); onnxruntime-node returns only tensors. For a scikit-learn classifier converted by skl2onnx, convert it with options={id(model): {'zipmap': False}} so the probabilities are a tensor.`,
     );
   }
+}
+
+/** Tensors (initializers, also in subgraphs and Constant nodes) whose data lives in files beside the model. */
+function externalTensors(model: ModelProto): { tensors: number; files: string[] } {
+  const EXTERNAL = onnx.TensorProto.DataLocation.EXTERNAL;
+  const tensors: onnxProto.onnx.ITensorProto[] = [];
+  const visitGraph = (graph: GraphProto | null | undefined): void => {
+    if (!graph) return;
+    tensors.push(...(graph.initializer ?? []));
+    for (const n of graph.node ?? []) {
+      for (const attribute of n.attribute ?? []) {
+        if (attribute.t) tensors.push(attribute.t);
+        tensors.push(...(attribute.tensors ?? []));
+        visitGraph(attribute.g);
+        for (const g of attribute.graphs ?? []) visitGraph(g);
+      }
+    }
+  };
+  visitGraph(model.graph);
+  const external = tensors.filter((t) => t.dataLocation === EXTERNAL);
+  const files = new Set(external.map((t) => t.externalData?.find((e) => e.key === 'location')?.value ?? '(unnamed)'));
+  return { tensors: external.length, files: [...files].sort() };
 }
 
 function supportedRange(domain: string): { min: number; max: number } | undefined {
@@ -289,18 +392,23 @@ function loadError(error: unknown): ValidationError {
   if (unregistered) {
     const domain = /In Node, \("[^"]*", [^,]+, "([^"]*)"/.exec(message)?.[1] ?? '';
     return new ValidationError(
-      `onnxruntime-node cannot run operator "${unregistered[1]}": no such operator exists in opset ${unregistered[2]} of domain ${displayDomain(domain)}.`,
+      `onnxruntime-node cannot run operator "${unregistered[1]}": no such operator exists in opset ${unregistered[2]} of domain ${displayDomain(domain)}. Check the operator's name and the opsets that define it (https://onnx.ai/onnx/operators/), then export again with standard operators.`,
       { operator: unregistered[1], domain, cause: message },
     );
   }
   const noKernel = /Could not find an implementation for (\S+)\((\d+)\) node/.exec(message);
   if (noKernel) {
-    return new ValidationError(`onnxruntime-node has no implementation of operator "${noKernel[1]}" (opset ${noKernel[2]}) for the element types the model gives it.`, {
+    return new ValidationError(
+      `onnxruntime-node has no implementation of operator "${noKernel[1]}" (opset ${noKernel[2]}) for the element types the model gives it. Export the model so that operator works on types onnxruntime supports (float32 always is), casting where needed.`,
+      {
       operator: noKernel[1],
       cause: message,
     });
   }
-  return new ValidationError(`onnxruntime-node could not load the ONNX model: ${message}`, { cause: message });
+  return new ValidationError(
+    `onnxruntime-node could not load the ONNX model: ${message} Run onnx.checker.check_model(model, full_check=True) in Python on the file: it names the node at fault.`,
+    { cause: message },
+  );
 }
 
 function messageOf(error: unknown): string {
@@ -361,7 +469,7 @@ function checkReturnedShape(declared: OnnxValueInfo, returned: readonly number[]
     declared.shape.length !== returned.length || declared.shape.some((d, axis) => typeof d === 'number' && d >= 0 && d !== returned[axis]);
   if (mismatch) {
     throw new ValidationError(
-      `Output "${declared.name}" is declared as [${declared.shape.join(', ')}] but smoke inference returned [${returned.join(', ')}].`,
+      `Output "${declared.name}" is declared as [${declared.shape.join(', ')}] but smoke inference returned [${returned.join(', ')}]. Callers rely on the declared shape: fix the output's shape in the graph, or export the model again.`,
       { output: declared.name },
     );
   }

@@ -16,11 +16,13 @@
  * alike; they differ only in summing leaf values in float32 rather than float64.
  */
 import type { GradientBoostingModel } from './model.js';
-import { concatNumeric, encodeModel, float, floats, int, ints, node, string, strings, type NodeProto } from './onnx-graph.js';
+import { concatNumeric, encodeModel, float, FLOAT, floats, int, ints, node, string, strings, valueInfo, type NodeProto, type ValueInfoProto } from './onnx-graph.js';
 
 export function buildTreeEnsembleOnnx(model: GradientBoostingModel): Uint8Array {
   const pre = model.preprocessor;
-  const nodes: NodeProto[] = concatNumeric(pre, 'steward:numeric');
+  const numeric = concatNumeric(pre, 'steward:numeric');
+  const nodes: NodeProto[] = numeric.nodes;
+  const values: ValueInfoProto[] = numeric.values;
   const parts = pre.numeric.length > 0 ? ['steward:numeric'] : [];
   for (const feature of pre.categorical) {
     const encoded = `steward:${feature.name}:code`;
@@ -31,10 +33,14 @@ export function buildTreeEnsembleOnnx(model: GradientBoostingModel): Uint8Array 
         float('default_float', Number.NaN),
       ]),
     );
+    values.push(valueInfo(encoded, FLOAT, ['N', 1]));
     parts.push(encoded);
   }
   const inputs = parts.length === 1 ? parts[0]! : 'steward:inputs';
-  if (parts.length > 1) nodes.push(node('Concat', '', parts, [inputs], [int('axis', 1)]));
+  if (parts.length > 1) {
+    nodes.push(node('Concat', '', parts, [inputs], [int('axis', 1)]));
+    values.push(valueInfo(inputs, FLOAT, ['N', pre.numeric.length + pre.categorical.length]));
+  }
 
   const structure = {
     treeIds: [] as number[],
@@ -92,7 +98,7 @@ export function buildTreeEnsembleOnnx(model: GradientBoostingModel): Uint8Array 
         string('post_transform', 'LOGISTIC'),
       ]),
     );
-    return encodeModel(model.kind, pre, { nodes, outputs: 'classifier' });
+    return encodeModel(model.kind, pre, { nodes, values, outputs: 'classifier' });
   }
   nodes.push(
     node('TreeEnsembleRegressor', 'ai.onnx.ml', [inputs], ['variable'], [
@@ -106,5 +112,5 @@ export function buildTreeEnsembleOnnx(model: GradientBoostingModel): Uint8Array 
       string('post_transform', 'NONE'),
     ]),
   );
-  return encodeModel(model.kind, pre, { nodes, outputs: 'regressor' });
+  return encodeModel(model.kind, pre, { nodes, values, outputs: 'regressor' });
 }

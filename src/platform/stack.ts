@@ -77,7 +77,7 @@ export async function startStack(config: StewardConfig, logger: Logger, options:
     const workerDone = worker.run();
     let api: Stack['api'];
     if (options.api) {
-      const app = createApi({ client, taskQueue: config.taskQueue, pipelines, database: { driver: database.driver }, db: database.db });
+      const app = createApi({ client, taskQueue: config.taskQueue, pipelines, database: { driver: database.driver }, db: database.db, artifacts });
       const port = await apiPort(config, logger);
       await app.listen({ host: config.api.host, port });
       api = { app, url: `http://${config.api.host}:${port}` };

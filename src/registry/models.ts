@@ -33,6 +33,8 @@ export interface RegisterInput {
 export interface RegisterOptions {
   /** When given, the artifact is read (hash verified) and its ONNX signature compared with the declared one. */
   artifacts?: ArtifactStore;
+  /** Who registers the version and why, for the history and the audit trail; by default `steward`, "Registered by run <runId>". */
+  registeredBy?: { actor: string; reason: string };
 }
 
 export async function registerModelVersion(
@@ -68,8 +70,8 @@ export async function registerModelVersion(
       version: version!.version,
       kind: 'registered',
       to: version!.status,
-      actor: 'steward',
-      reason: `Registered by run ${input.runId}`,
+      actor: options.registeredBy?.actor ?? 'steward',
+      reason: options.registeredBy?.reason ?? `Registered by run ${input.runId}`,
       workflowId: input.runId,
     });
     return { version: version!, created: true };

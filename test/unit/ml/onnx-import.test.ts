@@ -55,6 +55,9 @@ function oneNode(opType: string, domain: string, opsets?: { domain: string; vers
   });
 }
 
+const NOT_ONNX = "Check that the file is an ONNX model (not a pickle, a .pt checkpoint, a SavedModel or text): export it with your framework's ONNX exporter (torch.onnx.export, skl2onnx, tf2onnx).";
+const REEXPORT_OPSET = 'Export it again with a target opset in that range (opset_version in torch.onnx.export, target_opset in skl2onnx and tf2onnx).';
+
 async function refusal(bytes: Uint8Array): Promise<ValidationError> {
   const error = await importOnnxModel(bytes).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(ValidationError);
@@ -195,37 +198,41 @@ describe('importing an ONNX model made outside Steward', () => {
 
 describe('refusing ONNX models onnxruntime-node cannot serve', () => {
   it('refuses empty bytes', async () => {
-    expect((await refusal(new Uint8Array(0))).message).toBe('ONNX model is empty (0 bytes).');
+    expect((await refusal(new Uint8Array(0))).message).toBe('ONNX model is empty (0 bytes). Check that you gave the exported .onnx file and that the export finished writing it.');
   });
 
   it('refuses a file cut short', async () => {
     expect(external.length).toBe(345);
-    expect((await refusal(external.subarray(0, 172))).message).toBe('ONNX model is truncated or corrupt: a field runs past the end of its 172 bytes.');
+    expect((await refusal(external.subarray(0, 172))).message).toBe(
+      "ONNX model is truncated or corrupt: a field runs past the end of its 172 bytes. If the file was cut short (an interrupted export, copy or download), export or copy it again; if it is not an ONNX model, export one with your framework's ONNX exporter (torch.onnx.export, skl2onnx, tf2onnx).",
+    );
   });
 
   it('refuses random bytes', async () => {
     let state = 4;
     const random = Uint8Array.from({ length: 256 }, () => (state = (state * 1103515245 + 12345) % 2 ** 31) >>> 23);
-    expect((await refusal(random)).message).toBe('ONNX model is corrupt: its 256 bytes do not parse as an ONNX protobuf (invalid wire type 7 at offset 9).');
+    expect((await refusal(random)).message).toBe(`ONNX model is corrupt: its 256 bytes do not parse as an ONNX protobuf (invalid wire type 7 at offset 9). ${NOT_ONNX}`);
   });
 
   it('refuses a protobuf that holds a model header but no graph', async () => {
     const header = onnx.ModelProto.encode(onnx.ModelProto.create({ irVersion: 8, producerName: 'exporter' })).finish();
-    expect((await refusal(header)).message).toBe(`ONNX model has no graph: its ${header.length} bytes parse as protobuf but hold no ONNX graph.`);
+    expect((await refusal(header)).message).toBe(`ONNX model has no graph: its ${header.length} bytes parse as protobuf but hold no ONNX graph. ${NOT_ONNX}`);
   });
 
   it('names an operator the default domain does not have', async () => {
     const error = await refusal(oneNode('Frobnicate', ''));
-    expect(error.message).toBe('onnxruntime-node cannot run operator "Frobnicate": no such operator exists in opset 15 of domain ai.onnx.');
+    expect(error.message).toBe(
+      'onnxruntime-node cannot run operator "Frobnicate": no such operator exists in opset 15 of domain ai.onnx. Check the operator\'s name and the opsets that define it (https://onnx.ai/onnx/operators/), then export again with standard operators.',
+    );
     expect(error.details).toMatchObject({ operator: 'Frobnicate', domain: '' });
   });
 
   it('refuses an opset newer than onnxruntime-node runs', async () => {
     expect((await refusal(oneNode('Identity', '', [{ domain: '', version: 99 }]))).message).toBe(
-      'ONNX model imports opset 99 of domain ai.onnx; onnxruntime-node 1.30 runs opsets 7 to 26 of it.',
+      `ONNX model imports opset 99 of domain ai.onnx; onnxruntime-node 1.30 runs opsets 7 to 26 of it. ${REEXPORT_OPSET}`,
     );
     expect((await refusal(oneNode('Identity', '', [{ domain: '', version: 27 }]))).message).toBe(
-      'ONNX model imports opset 27 of domain ai.onnx; onnxruntime-node 1.30 runs opsets 7 to 26 of it.',
+      `ONNX model imports opset 27 of domain ai.onnx; onnxruntime-node 1.30 runs opsets 7 to 26 of it. ${REEXPORT_OPSET}`,
     );
   });
 
@@ -245,15 +252,17 @@ describe('refusing ONNX models onnxruntime-node cannot serve', () => {
       { domain: '', version: 15 },
       { domain: 'ai.onnx.ml', version: 6 },
     ]);
-    expect((await refusal(ml6)).message).toBe('ONNX model imports opset 6 of domain ai.onnx.ml; onnxruntime-node 1.30 runs opsets 1 to 5 of it.');
+    expect((await refusal(ml6)).message).toBe(`ONNX model imports opset 6 of domain ai.onnx.ml; onnxruntime-node 1.30 runs opsets 1 to 5 of it. ${REEXPORT_OPSET}`);
     expect((await refusal(oneNode('Identity', '', [{ domain: '', version: 6 }]))).message).toBe(
-      'ONNX model imports opset 6 of domain ai.onnx; onnxruntime-node 1.30 runs opsets 7 to 26 of it.',
+      `ONNX model imports opset 6 of domain ai.onnx; onnxruntime-node 1.30 runs opsets 7 to 26 of it. ${REEXPORT_OPSET}`,
     );
   });
 
   it('refuses an IR version newer than onnxruntime-node loads', async () => {
     const bytes = buildModel({ irVersion: 14, nodes: [{ opType: 'Identity', domain: '', input: ['x'], output: ['y'] }], inputs: [tensorInfo('x', FLOAT, ['N'])], outputs: [tensorInfo('y', FLOAT, ['N'])] });
-    expect((await refusal(bytes)).message).toBe('ONNX model has IR version 14; onnxruntime-node 1.30 loads IR versions up to 13.');
+    expect((await refusal(bytes)).message).toBe(
+      'ONNX model has IR version 14; onnxruntime-node 1.30 loads IR versions up to 13. Export it again with an exporter and onnx package that write IR 13 or older.',
+    );
   });
 
   it('names operators from a custom domain', async () => {
@@ -264,7 +273,7 @@ describe('refusing ONNX models onnxruntime-node cannot serve', () => {
       ]),
     );
     expect(error.message).toBe(
-      'ONNX model uses operator(s) onnxruntime-node cannot run: "Frobnicate" (domain com.example). Only operators of the default ONNX domain and ai.onnx.ml are supported.',
+      'ONNX model uses operator(s) onnxruntime-node cannot run: "Frobnicate" (domain com.example). Only operators of the default ONNX domain and ai.onnx.ml are supported: export the model without custom or contrib operators.',
     );
   });
 
@@ -274,7 +283,9 @@ describe('refusing ONNX models onnxruntime-node cannot serve', () => {
       inputs: [tensorInfo('x', COMPLEX64, ['N', 1])],
       outputs: [tensorInfo('y', COMPLEX64, ['N', 1])],
     });
-    expect((await refusal(bytes)).message).toBe('Input "x" has element type complex64, which onnxruntime-node cannot feed from JavaScript.');
+    expect((await refusal(bytes)).message).toBe(
+      'Input "x" has element type complex64, which onnxruntime-node cannot feed from JavaScript. Export the model with a float32, float64, int32, int64, string or bool input (what Steward\'s scorer feeds), casting inside the graph.',
+    );
   });
 
   it('refuses a sequence input', async () => {
@@ -284,7 +295,7 @@ describe('refusing ONNX models onnxruntime-node cannot serve', () => {
       inputs: [{ name: 'xs', type: sequence }],
       outputs: [{ name: 'ys', type: sequence }],
     });
-    expect((await refusal(bytes)).message).toBe('Input "xs" is a sequence; onnxruntime-node feeds only tensors.');
+    expect((await refusal(bytes)).message).toBe('Input "xs" is a sequence; onnxruntime-node feeds only tensors. Export the model with tensor inputs (one per feature, or one [N, features] matrix).');
   });
 
   it('refuses a model whose outputs are all non-tensors', async () => {
@@ -297,7 +308,9 @@ describe('refusing ONNX models onnxruntime-node cannot serve', () => {
       inputs: [tensorInfo('x', FLOAT, ['N', 2])],
       outputs: [{ name: 'zipped', type: { sequenceType: { elemType: { mapType: { keyType: INT64, valueType: { tensorType: { elemType: FLOAT } } } } } } }],
     });
-    expect((await refusal(bytes)).message).toBe('ONNX model has no tensor output ("zipped" is a sequence); onnxruntime-node returns only tensors.');
+    expect((await refusal(bytes)).message).toBe(
+      'ONNX model has no tensor output ("zipped" is a sequence); onnxruntime-node returns only tensors. For a scikit-learn classifier converted by skl2onnx, convert it with options={id(model): {\'zipmap\': False}} so the probabilities are a tensor.',
+    );
   });
 
   it('refuses a graph that declares an output shape it does not return', async () => {
@@ -306,7 +319,50 @@ describe('refusing ONNX models onnxruntime-node cannot serve', () => {
       inputs: [tensorInfo('x', FLOAT, ['N', 1])],
       outputs: [tensorInfo('y', FLOAT, ['N', 3])],
     });
-    expect((await refusal(bytes)).message).toBe('Output "y" is declared as [N, 3] but smoke inference returned [8, 1].');
+    expect((await refusal(bytes)).message).toBe(
+      'Output "y" is declared as [N, 3] but smoke inference returned [8, 1]. Callers rely on the declared shape: fix the output\'s shape in the graph, or export the model again.',
+    );
+  });
+
+  it('names files people mistake for ONNX models, by their first bytes', async () => {
+    const zip = Uint8Array.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0, 0, 0, 8, 0, 0x21, 0, 0x33, 0x44]);
+    expect((await refusal(zip)).message).toBe(
+      'The file is not an ONNX model: its 14 bytes are a zip archive (a PyTorch .pt/.pth checkpoint or a Keras .keras file?). Export the model to ONNX (torch.onnx.export for PyTorch, tf2onnx for Keras) and import the .onnx file.',
+    );
+    const pickle = Uint8Array.from([0x80, 0x04, 0x95, 0x2b, 0, 0, 0, 0, 0, 0, 0, 0x8c, 0x08]);
+    expect((await refusal(pickle)).message).toMatch(/^The file is not an ONNX model: its 13 bytes are a Python pickle \(a model saved with pickle or joblib\?\)\. Convert the model to ONNX/);
+    expect((await refusal(new TextEncoder().encode('{"model": "not really"}\n'))).message).toMatch(/^The file is not an ONNX model: its 24 bytes are text\. An ONNX model is binary protobuf/);
+  });
+
+  it('refuses a graph with no inputs, and one with no outputs', async () => {
+    const constant = { name: 'value', type: onnx.AttributeProto.AttributeType.TENSOR, t: { dataType: FLOAT, dims: [1], floatData: [0.5] } };
+    const noInputs = buildModel({ nodes: [{ opType: 'Constant', domain: '', input: [], output: ['y'], attribute: [constant] }], inputs: [], outputs: [tensorInfo('y', FLOAT, [1])] });
+    expect((await refusal(noInputs)).message).toBe(
+      'ONNX model declares no inputs, so there is nothing to feed it: every graph input is missing or is an initializer (a constant). Export it again with the features as graph inputs.',
+    );
+    const noOutputs = buildModel({ nodes: [{ opType: 'Identity', domain: '', input: ['x'], output: ['y'] }], inputs: [tensorInfo('x', FLOAT, ['N', 1])], outputs: [] });
+    expect((await refusal(noOutputs)).message).toBe('ONNX model declares no outputs, so nothing it computes can be read. Export it again with its predictions as graph outputs.');
+  });
+
+  it('refuses weights kept in external data files, which one imported file cannot carry', async () => {
+    const bytes = onnx.ModelProto.encode(
+      onnx.ModelProto.create({
+        irVersion: 8,
+        opsetImport: [{ domain: '', version: 15 }],
+        graph: {
+          name: 'g',
+          node: [{ opType: 'Add', domain: '', input: ['x', 'w'], output: ['y'] }],
+          initializer: [{ name: 'w', dataType: FLOAT, dims: [1], dataLocation: onnx.TensorProto.DataLocation.EXTERNAL, externalData: [{ key: 'location', value: 'weights.bin' }] }],
+          input: [tensorInfo('x', FLOAT, ['N', 1])],
+          output: [tensorInfo('y', FLOAT, ['N', 1])],
+        },
+      }),
+    ).finish();
+    const error = await refusal(bytes);
+    expect(error.message).toBe(
+      'ONNX model keeps 1 tensor(s) in external data file(s) ("weights.bin"), which an import of one file cannot carry. Save it as one file (onnx.save_model(model, path, save_as_external_data=False)) and import that.',
+    );
+    expect(error.details).toEqual({ externalFiles: ['weights.bin'] });
   });
 
   it('refuses a smoke row count that is not a positive whole number', async () => {
