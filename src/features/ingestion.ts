@@ -166,8 +166,12 @@ function checkSourceSchema(view: ViewLayout, source: IngestionSource): Column[] 
   for (const column of columns) {
     const kind = source.columns.get(column.name);
     if (kind === undefined) {
+      const names = [...source.columns.keys()];
+      const near = names.find((n) => looseName(n) === looseName(column.name));
+      const listed = names.length > 20 ? `${names.slice(0, 20).map(visible).join(', ')} and ${names.length - 20} more` : names.map(visible).join(', ') || 'no columns';
       throw new ValidationError(
-        `${source.description} does not match feature view "${view.name}": it has no column "${column.name}" (the view's ${column.role}, ${column.type}). It has ${[...source.columns.keys()].join(', ')}.`,
+        `${source.description} does not match feature view "${view.name}": it has no column "${column.name}" (the view's ${column.role}, ${column.type}). It has ${listed}.` +
+          (near === undefined ? '' : ` Column ${visible(near)} differs only by case, spaces or invisible characters (such as a byte-order mark): rename it to "${column.name}".`),
         { view: view.name, column: column.name, source: source.description },
       );
     }
@@ -179,6 +183,16 @@ function checkSourceSchema(view: ViewLayout, source: IngestionSource): Column[] 
     }
   }
   return columns;
+}
+
+/** A column name as a message shows it: plain when printable, else quoted with its invisible characters escaped. */
+function visible(name: string): string {
+  return /^[\x21-\x7e]+$/.test(name) ? name : JSON.stringify(name).replace(/[\u007f-\u009f\u00a0\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** A column name without case, surrounding or invisible characters: what a user sees when they compare two names. */
+function looseName(name: string): string {
+  return name.replace(/[\s\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2060-\u206f\ufeff]/g, '').toLowerCase();
 }
 
 async function startIngestion(db: Database, key: string, view: string, source: IngestionSource): Promise<FeatureIngestion> {
@@ -279,7 +293,9 @@ class RowEncoder {
         return value;
       case 'timestamp': {
         const ms = toMillis(value);
-        if (ms === undefined) this.fail(column, row, `has an unparseable timestamp ${JSON.stringify(String(value))}`, value);
+        if (ms === undefined) {
+          this.fail(column, row, `has an unparseable timestamp ${JSON.stringify(String(value))} (write ISO 8601 such as 2024-01-31T08:00:00Z, or a date-time column)`, value);
+        }
         return new Date(ms).toISOString();
       }
       default:
@@ -318,6 +334,11 @@ export function toMillis(value: unknown): number | undefined {
   else if (typeof value === 'bigint') ms = Number(value);
   else if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}/.test(value.trim())) {
     const text = value.trim().replace(' ', 'T');
+    // Date.parse rolls impossible days over (2024-02-30 becomes March 1st): a wrong date, not a parse.
+    const [year, month, day] = text.slice(0, 10).split('-').map(Number) as [number, number, number];
+    const calendar = new Date(0);
+    calendar.setUTCFullYear(year, month - 1, day);
+    if (calendar.getUTCFullYear() !== year || calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day) return undefined;
     // A time without a zone is taken as UTC (Date.parse would take it as the machine's local time).
     ms = Date.parse(/T.*([zZ]|[+-]\d{2}:?\d{2})$/.test(text) || !text.includes('T') ? text : `${text}Z`);
   } else return undefined;

@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import { DataType, RecordBatchReader, Table, tableToIPC, type RecordBatch, type Vector } from 'apache-arrow';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetRead, parquetSchema, type FileMetaData } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
@@ -41,8 +42,19 @@ export async function sha256File(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-function requireFile(file: string): void {
-  if (!fs.existsSync(file)) throw new NotFoundError(`File not found: ${file}`, { source: file });
+/** The file exists, is a regular file and holds something: otherwise a message saying which, before any reader guesses. */
+function requireFile(file: string, format: string): void {
+  const aFile = `${/^[AEIOU]/.test(format) ? 'an' : 'a'} ${format} file`;
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch {
+    const resolved = path.resolve(file);
+    throw new NotFoundError(`File not found: ${file}${resolved !== file ? ` (looked for ${resolved})` : ''}. Check the path.`, { source: file });
+  }
+  if (stat.isDirectory()) throw new ValidationError(`${file} is a directory, not ${aFile}; give the path of one file.`, { source: file });
+  if (!stat.isFile()) throw new ValidationError(`${file} is not a regular file; give the path of ${aFile}.`, { source: file });
+  if (stat.size === 0) throw new ValidationError(`${file} is empty (0 bytes), not ${aFile}; write the file again.`, { source: file });
 }
 
 function parquetKind(element: { type?: string; logical_type?: { type: string }; converted_type?: string }): SourceKind {
@@ -67,7 +79,7 @@ function parquetKind(element: { type?: string; logical_type?: { type: string }; 
 
 /** A Parquet file, read one row group at a time (optionally only its first `rows` rows). */
 export async function parquetSource(file: string, options: { rows?: number } = {}): Promise<IngestionSource> {
-  requireFile(file);
+  requireFile(file, 'Parquet');
   const buffer = await asyncBufferFromFile(file);
   let metadata: FileMetaData;
   try {
@@ -89,7 +101,8 @@ export async function parquetSource(file: string, options: { rows?: number } = {
         const end = Math.min(groupEnd, total);
         if (groupStart >= end) break;
         const chunks: Record<string, unknown[]> = {};
-        await parquetRead({
+        // A damaged page is bad input like a bad value: a ValidationError, so the ingestion takes back what earlier row groups wrote.
+        await readingRows(file, 'Parquet', groupStart, end, () => parquetRead({
           file: buffer,
           metadata,
           compressors,
@@ -106,12 +119,26 @@ export async function parquetSource(file: string, options: { rows?: number } = {
             const target = (chunks[columnName] ??= new Array(end - groupStart).fill(null));
             for (let r = Math.max(rowStart, groupStart); r < Math.min(rowEnd, end); r++) target[r - groupStart] = columnData[r - rowStart];
           },
-        });
+        }));
         yield { rowStart: groupStart, length: end - groupStart, columns: chunks };
         groupStart = groupEnd;
       }
     },
   };
+}
+
+/** Runs a read of rows `from`..`to`, turning a reader's failure (a damaged or truncated file) into a ValidationError naming the file and the rows. */
+async function readingRows<T>(file: string, format: string, from: number, to: number | undefined, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof ValidationError) throw error;
+    const rows = to === undefined ? `after row ${from}` : `at rows ${from}-${to - 1}`;
+    throw new ValidationError(`${file} is damaged ${rows}: ${(error as Error).message.replace(/\.$/, '')}. It is not a complete ${format} file; write it again. Nothing from this source was kept.`, {
+      source: file,
+      row: from,
+    });
+  }
 }
 
 function arrowKind(type: DataType): SourceKind {
@@ -145,15 +172,21 @@ function batchOf(batch: RecordBatch, rowStart: number): SourceBatch {
 
 /** An Arrow IPC file or stream, read one record batch at a time. */
 export async function arrowSource(file: string): Promise<IngestionSource> {
-  requireFile(file);
+  requireFile(file, 'Arrow IPC');
   const open = async () => {
+    let reader: RecordBatchReader;
     try {
-      const reader = await RecordBatchReader.from(fs.createReadStream(file));
+      reader = await RecordBatchReader.from(fs.createReadStream(file));
       await reader.open();
-      return reader;
     } catch (error) {
       throw new ValidationError(`${file} is not a readable Arrow IPC file (${(error as Error).message}).`, { source: file });
     }
+    // Bytes that are not Arrow at all (text, JSON) open without error and without a schema.
+    if (!reader.schema) {
+      await reader.cancel();
+      throw new ValidationError(`${file} is not a readable Arrow IPC file (no schema message at its start); write it as an Arrow IPC file or stream.`, { source: file });
+    }
+    return reader;
   };
   const reader = await open();
   const columns = new Map(reader.schema.fields.map((f) => [f.name, arrowKind(f.type)] as const));
@@ -164,9 +197,16 @@ export async function arrowSource(file: string): Promise<IngestionSource> {
     columns,
     async *batches() {
       let rowStart = 0;
-      for await (const batch of await open()) {
-        yield batchOf(batch, rowStart);
-        rowStart += batch.numRows;
+      const iterator = (await open())[Symbol.asyncIterator]();
+      try {
+        for (;;) {
+          const next = await readingRows(file, 'Arrow IPC', rowStart, undefined, () => iterator.next());
+          if (next.done) return;
+          yield batchOf(next.value, rowStart);
+          rowStart += next.value.numRows;
+        }
+      } finally {
+        await iterator.return?.();
       }
     },
   };

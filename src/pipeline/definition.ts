@@ -17,6 +17,8 @@ import { ValidationError } from '../errors.js';
 import {
   outputRefs,
   type ActivityStepSpec,
+  isRef,
+  type ApprovalCondition,
   type ApprovalPolicy,
   type ApprovalStepSpec,
   type DeploymentStepSpec,
@@ -140,19 +142,68 @@ export function deployModel(name: string, input: Template, options: { after?: st
 
 const ROLE_NAME = /^[a-z][a-z0-9_-]{0,39}$/;
 
-function checkPolicy(gate: string, policy: ApprovalPolicy): ApprovalPolicy {
-  const where = `Approval gate "${gate}"`;
+/**
+ * A duration as Temporal takes it (the `ms` format): a positive number and a unit, e.g. '30 seconds',
+ * '10 minutes', '2 hours', '7 days'. Anything else would fail only when the run reaches the step.
+ */
+const DURATION = /^\d+(\.\d+)?\s*(ms|msecs?|milliseconds?|s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|w|weeks?)$/i;
+
+function isDuration(value: unknown): boolean {
+  return typeof value === 'string' && DURATION.test(value.trim()) && Number.parseFloat(value) > 0;
+}
+
+/** A value as messages show it: strings quoted and escaped (control characters stay visible), long ones cut. */
+function shown(value: unknown): string {
+  if (typeof value === 'string') {
+    const text = value.length > 60 ? `${value.slice(0, 60)}...` : value;
+    // JSON escapes C0 controls; C1 controls, zero-widths, bidi overrides and BOMs would print invisibly or reorder the message.
+    const escaped = JSON.stringify(text).replace(/[\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    return value.length > 60 ? `${escaped} (${value.length} characters)` : escaped;
+  }
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return `an array (${value.length} entries)`;
+  if (typeof value === 'object') return 'an object';
+  return `${typeof value} ${String(value)}`;
+}
+
+function checkPolicy(gate: string, policy: ApprovalPolicy, prefix = ''): ApprovalPolicy {
+  const where = `${prefix}Approval gate ${shown(gate)}`;
+  const fail = (message: string): never => {
+    throw new ValidationError(`${where}: ${message}`, { step: gate });
+  };
+  if (typeof policy !== 'object' || policy === null || Array.isArray(policy)) fail(`the policy is ${shown(policy)}; write e.g. policy: { roles: { technical: 1 }, deadline: '3 days' }.`);
+  const rolesGiven = policy.roles as unknown;
+  if (typeof rolesGiven !== 'object' || rolesGiven === null || Array.isArray(rolesGiven)) fail(`roles is ${shown(rolesGiven)}; name each role and its quorum, e.g. roles: { technical: 1 }.`);
   const roles = Object.entries(policy.roles ?? {});
-  if (roles.length === 0) throw new ValidationError(`${where}: the policy requires no role; name at least one, e.g. roles: { technical: 1 }.`);
-  for (const [role, quorum] of [...roles, ...(policy.conditions ?? []).map((c) => [c.role, c.quorum ?? 1] as const)]) {
-    if (!ROLE_NAME.test(role)) throw new ValidationError(`${where}: role "${role}" must be lowercase letters, digits, - or _ (at most 40).`);
-    if (!Number.isInteger(quorum) || quorum < 1) throw new ValidationError(`${where}: role "${role}" needs a quorum of at least 1, got ${quorum}.`);
+  if (roles.length === 0) fail('the policy requires no role; name at least one, e.g. roles: { technical: 1 }.');
+  const conditions = (policy.conditions ?? []) as unknown;
+  if (!Array.isArray(conditions)) fail(`conditions is ${shown(conditions)}; give a list, e.g. conditions: [{ role: 'compliance', when: { piiFeatures: true } }].`);
+  for (const [i, condition] of (conditions as unknown[]).entries()) {
+    if (typeof condition !== 'object' || condition === null) fail(`condition ${i + 1} is ${shown(condition)}; write { role, when: { piiFeatures: true } } or { role, when: { fairnessGapAbove: 0.1 } }.`);
+    const when = (condition as ApprovalCondition).when as unknown;
+    const keys = typeof when === 'object' && when !== null ? Object.keys(when) : [];
+    const valid =
+      keys.length === 1 &&
+      ((keys[0] === 'piiFeatures' && (when as { piiFeatures: unknown }).piiFeatures === true) ||
+        (keys[0] === 'fairnessGapAbove' && typeof (when as { fairnessGapAbove: unknown }).fairnessGapAbove === 'number' && (when as { fairnessGapAbove: number }).fairnessGapAbove >= 0 && (when as { fairnessGapAbove: number }).fairnessGapAbove < 1));
+    if (!valid) {
+      fail(`condition ${i + 1} (role ${shown((condition as ApprovalCondition).role)}) has an unknown condition ${JSON.stringify(when) ?? 'undefined'}; a condition is when: { piiFeatures: true } or when: { fairnessGapAbove: <a number from 0 to 1> }.`);
+    }
   }
-  for (const duration of [policy.deadline, ...(policy.remindBefore ?? [])]) {
-    if (duration !== undefined && !/^\d+(\.\d+)?\s*(ms|milliseconds?|s|seconds?|m|minutes?|h|hours?|d|days?)$/.test(duration.trim()))
-      throw new ValidationError(`${where}: "${duration}" is not a duration; write e.g. '3 days', '12 hours' or '30 minutes'.`);
+  for (const [role, quorum] of [...roles, ...(conditions as ApprovalCondition[]).map((c) => [c.role, c.quorum ?? 1] as const)]) {
+    if (typeof role !== 'string' || !ROLE_NAME.test(role)) fail(`role ${shown(role)} must be lowercase letters, digits, - or _ (at most 40).`);
+    if (!Number.isInteger(quorum) || (quorum as number) < 1) fail(`role ${shown(role)} needs a quorum of at least 1, got ${String(quorum)}.`);
   }
-  if (policy.onDeadline !== undefined && policy.onDeadline !== 'reject') throw new ValidationError(`${where}: onDeadline can only be 'reject'.`);
+  const remindBefore = (policy.remindBefore ?? []) as unknown;
+  if (!Array.isArray(remindBefore)) fail(`remindBefore is ${shown(remindBefore)}; give a list of durations, e.g. remindBefore: ['1 day'].`);
+  for (const duration of [policy.deadline, ...(remindBefore as string[])]) {
+    if (duration !== undefined && !isDuration(duration)) fail(`${shown(duration)} is not a duration; write e.g. '3 days', '12 hours' or '30 minutes'.`);
+  }
+  for (const role of (policy.escalateTo ?? []) as unknown[]) {
+    if (typeof role !== 'string' || !ROLE_NAME.test(role)) fail(`escalateTo names role ${shown(role)}, which must be lowercase letters, digits, - or _ (at most 40).`);
+  }
+  if (policy.onDeadline !== undefined && policy.onDeadline !== 'reject') fail(`onDeadline can only be 'reject'.`);
+  if (policy.separationOfDuties !== undefined && typeof policy.separationOfDuties !== 'boolean') fail(`separationOfDuties must be true or false, got ${shown(policy.separationOfDuties)}.`);
   return { separationOfDuties: true, onDeadline: 'reject', ...policy };
 }
 
@@ -169,6 +220,12 @@ export function definePipeline<P extends z.ZodObject>(definition: {
   params: P;
   steps: StepSpec[];
 }): Pipeline<P> {
+  const prefix = `Pipeline ${shown(definition.name)}: `;
+  if (!(definition.params instanceof z.ZodObject)) {
+    throw new ValidationError(`${prefix}params is ${shown(definition.params)}, not a schema; declare the parameters with zod, e.g. params: z.object({ rows: z.coerce.number().default(1000) }), or z.object({}) for none.`, { pipeline: definition.name });
+  }
+  checkDefaults(prefix, definition.params);
+  checkShape(definition.name, definition.steps);
   const spec: PipelineSpec = {
     name: definition.name,
     description: definition.description ?? '',
@@ -176,6 +233,45 @@ export function definePipeline<P extends z.ZodObject>(definition: {
   };
   validateSpec(spec, Object.keys(definition.params.shape));
   return { name: definition.name, description: spec.description, params: definition.params, spec };
+}
+
+/** A default the parameter's own schema refuses would only be noticed by the runs that use it. */
+function checkDefaults(prefix: string, params: z.ZodObject): void {
+  for (const [name, schema] of Object.entries(params.shape)) {
+    if (!(schema instanceof z.ZodDefault)) continue;
+    const value: unknown = schema.def.defaultValue;
+    const parsed = (schema.unwrap() as z.ZodType).safeParse(value);
+    if (!parsed.success) {
+      throw new ValidationError(
+        `${prefix}the default of parameter "${name}" is ${shown(value)}, which its own schema refuses (${parsed.error.issues.map((i) => i.message).join('; ')}); change the default or the schema.`,
+        { param: name },
+      );
+    }
+  }
+}
+
+const STEP_KINDS: ReadonlySet<string> = new Set(['activity', 'fanOut', 'pipeline', 'approval', 'deployment']);
+
+/** What the steps must be before anything reads them: a list of step objects, each with a kind and a list of dependencies. */
+function checkShape(pipeline: string, steps: unknown): void {
+  const fail = (message: string): never => {
+    throw new ValidationError(`Pipeline ${shown(pipeline)}: ${message}`, { pipeline });
+  };
+  if (!Array.isArray(steps)) fail(`steps is ${shown(steps)}; give a list of steps, e.g. steps: [load.step('load', {...}), ...].`);
+  (steps as unknown[]).forEach((step, i) => {
+    const kind = typeof step === 'object' && step !== null ? (step as { kind?: unknown }).kind : undefined;
+    const name = typeof step === 'object' && step !== null ? (step as { name?: unknown }).name : undefined;
+    if (!STEP_KINDS.has(kind as string)) {
+      fail(
+        `step ${i + 1} of ${(steps as unknown[]).length}${typeof name === 'string' ? ` (${shown(name)})` : ''} is ${kind === undefined ? shown(step) : `of unknown kind ${shown(kind)}`}, not a step; ` +
+          'make steps with defineStep(...).step(...), fanOut(...), childPipeline(...), approvalGate(...) or deployModel(...), and leave out conditional ones (cond && step leaves false in the list).',
+      );
+    }
+    const after = (step as { after?: unknown }).after;
+    if (!Array.isArray(after) || !after.every((a) => typeof a === 'string')) {
+      fail(`step ${shown(name)} has after: ${shown(after)}; after is a list of step names, e.g. after: ['load'].`);
+    }
+  });
 }
 
 function templatesOf(step: StepSpec): Template[] {
@@ -206,39 +302,129 @@ function paramRefs(template: Template): string[] {
   return Array.isArray(template) ? template.flatMap(paramRefs) : [];
 }
 
+/** Why a pipeline or step name is refused, or undefined when it is fine. */
+function nameProblem(name: unknown, what: 'step' | 'pipeline'): string | undefined {
+  if (typeof name !== 'string') return `is not a string; name every ${what}`;
+  if (name.length === 0) return `is empty; name every ${what}, e.g. "${what === 'step' ? 'train' : 'train-model'}"`;
+  if (name.length > MAX_NAME_LENGTH) return `has ${name.length} characters; ${what} names are at most ${MAX_NAME_LENGTH} (they become part of workflow ids)`;
+  if (!NAME.test(name)) return 'must start with a lowercase letter and use only letters, digits, - and _';
+  if (RESERVED_NAMES.has(name)) return `is reserved (every JavaScript object has a property of that name, so it cannot key outputs and parameters); choose another name`;
+  if (what === 'step' && name.includes('--')) return 'must not contain "--" (the executor joins run, step and batch with it in child workflow ids, where two steps could collide)';
+  return undefined;
+}
+
+const NAME = /^[a-z][a-zA-Z0-9_-]*$/;
+/** Names are part of workflow ids (`<run>--<step>--<batch>`), which Temporal limits. */
+export const MAX_NAME_LENGTH = 64;
+const RESERVED_NAMES: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
+const RUN_FIELDS: ReadonlySet<string> = new Set(['id', 'pipeline', 'startedAt', 'scheduledAt']);
+
+/** Every reference in a template, with whether it sits inside another (refs are leaves). */
+function refsOf(template: unknown): Ref[] {
+  if (isRef(template)) return [template];
+  if (Array.isArray(template)) return template.flatMap(refsOf);
+  if (template && typeof template === 'object') return Object.values(template).flatMap(refsOf);
+  return [];
+}
+
 /** Checks a spec's structure; every error names the pipeline and the step. */
 export function validateSpec(spec: PipelineSpec, paramNames: string[]): void {
   const fail = (message: string): never => {
-    throw new ValidationError(`Pipeline "${spec.name}": ${message}`, { pipeline: spec.name });
+    throw new ValidationError(`Pipeline ${shown(spec.name)}: ${message}`, { pipeline: spec.name });
   };
+  const pipelineName = nameProblem(spec.name, 'pipeline');
+  if (pipelineName) fail(`the pipeline name ${pipelineName}.`);
+  checkShape(spec.name, spec.steps);
   if (spec.steps.length === 0) fail('has no steps.');
   const byName = new Map<string, StepSpec>();
   for (const step of spec.steps) {
-    if (!/^[a-z][a-zA-Z0-9_-]*$/.test(step.name)) fail(`step name "${step.name}" must start with a lowercase letter and use only letters, digits, - and _.`);
-    if (byName.has(step.name)) fail(`duplicate step name "${step.name}".`);
+    const problem = nameProblem(step.name, 'step');
+    if (problem) fail(`step name ${shown(step.name)} ${problem}.`);
+    if (byName.has(step.name)) fail(`duplicate step name "${step.name}". Step names are unique within a pipeline: rename one.`);
     byName.set(step.name, step);
   }
+  const known = () => [...byName.keys()].join(', ');
   for (const step of spec.steps) {
+    const where = `step "${step.name}"`;
     for (const dependency of step.after) {
-      if (dependency === step.name) fail(`step "${step.name}" depends on itself.`);
-      if (!byName.has(dependency)) fail(`step "${step.name}" depends on unknown step "${dependency}".`);
+      if (dependency === step.name) fail(`step "${step.name}" depends on itself. Remove "${step.name}" from its after list and any output('${step.name}', ...) in its own input.`);
+      if (!byName.has(dependency)) fail(`step "${step.name}" depends on unknown step ${shown(dependency)}. Steps of this pipeline: ${known()}.`);
     }
     for (const ref of templatesOf(step).flatMap(outputRefs)) {
       const producer = byName.get(ref.step)!;
       const field = ref.path[0];
       if (field !== undefined && producer.outputs.length > 0 && !producer.outputs.includes(field)) {
-        fail(`step "${step.name}" consumes output "${field}" of step "${ref.step}", which produces only: ${producer.outputs.join(', ')}.`);
+        fail(`step "${step.name}" consumes output ${shown(field)} of step "${ref.step}", which produces only: ${producer.outputs.join(', ')}.`);
       }
     }
     for (const name of templatesOf(step).flatMap(paramRefs)) {
-      if (!paramNames.includes(name)) fail(`step "${step.name}" refers to unknown parameter "${name}" (parameters: ${paramNames.join(', ') || 'none'}).`);
+      if (!paramNames.includes(name)) fail(`step "${step.name}" refers to unknown parameter ${shown(name)} (parameters: ${paramNames.join(', ') || 'none'}). Add it to params or fix the name.`);
     }
-    if (step.kind === 'fanOut' && (!Number.isInteger(step.concurrency) || step.concurrency < 1)) {
-      fail(`fan-out step "${step.name}" needs a concurrency of at least 1.`);
+    const perItem = step.kind === 'fanOut' ? [step.each.input] : [];
+    for (const template of templatesOf(step)) {
+      for (const ref of refsOf(template)) {
+        if ('$run' in ref && !RUN_FIELDS.has(ref.$run)) fail(`${where} refers to run field ${shown(ref.$run)}; use runId or scheduledAt (or { $run: 'pipeline' | 'startedAt' }).`);
+        if ('$item' in ref && !perItem.includes(template)) {
+          fail(`${where} uses item(${ref.$item.map((p) => JSON.stringify(p)).join(', ')}) outside a fan-out's per-item input; item() only works in fanOut(name, { items, each: step.each({ ... }) }).`);
+        }
+      }
+    }
+    switch (step.kind) {
+      case 'activity':
+        checkActivity(fail, where, step);
+        break;
+      case 'fanOut':
+        if (!isRef(step.items) || !('$output' in step.items || '$param' in step.items)) {
+          fail(`fan-out ${where} takes its items from ${shown(step.items)}; items is output('<step>', '<field>') or param('<name>') holding a list.`);
+        }
+        if (!Number.isInteger(step.concurrency) || step.concurrency < 1) {
+          fail(`fan-out step "${step.name}" needs a concurrency of at least 1. Got ${shown(step.concurrency)}: give a whole number such as 10.`);
+        }
+        if (!Number.isInteger(step.batchSize) || step.batchSize < 1) {
+          fail(`fan-out ${where} needs a batchSize (items per child workflow) of at least 1, got ${shown(step.batchSize)}; give a whole number such as 200.`);
+        }
+        checkActivity(fail, `${where}'s per-item step`, step.each);
+        break;
+      case 'pipeline':
+        if (typeof step.pipeline !== 'string' || step.pipeline.length === 0) fail(`${where} runs pipeline ${shown(step.pipeline)}; name the child pipeline.`);
+        break;
+      case 'approval':
+        if (!isDuration(step.timeout)) fail(`approval gate "${step.name}" waits ${shown(step.timeout)}, which is not a duration; write e.g. timeout: '7 days'.`);
+        if (step.policy !== undefined) checkPolicy(step.name, step.policy, `Pipeline ${shown(spec.name)}: `);
+        break;
+      case 'deployment':
+        break;
     }
   }
   const cycle = findCycle(spec.steps);
-  if (cycle) fail(`steps form a cycle: ${cycle.join(' -> ')}.`);
+  if (cycle) fail(`steps form a cycle: ${cycle.join(' -> ')}. Remove one of these dependencies (an after entry or an output(...) reference).`);
+}
+
+/** The options of an activity step (or a fan-out's per-item step) that Temporal would refuse only when the step is reached. */
+function checkActivity(fail: (message: string) => never, where: string, step: Omit<ActivityStepSpec, 'after' | 'kind' | 'name'>): void {
+  if (typeof step.uses !== 'string' || step.uses.length === 0) fail(`${where} uses implementation ${shown(step.uses)}; name one from activities/steps.ts.`);
+  if (typeof step.version !== 'string' || step.version.length === 0) fail(`${where} has version ${shown(step.version)}; a version is a non-empty string such as '1'.`);
+  if (!Array.isArray(step.outputs) || !step.outputs.every((o) => typeof o === 'string' && o.length > 0)) fail(`${where} declares outputs ${shown(step.outputs)}; outputs is a list of names.`);
+  if (typeof step.cache !== 'boolean') fail(`${where} has cache: ${shown(step.cache)}; cache is true or false.`);
+  if (!isDuration(step.startToCloseTimeout)) fail(`${where} has startToCloseTimeout ${shown(step.startToCloseTimeout)}, which is not a duration; write e.g. '10 minutes'.`);
+  if (step.heartbeatTimeout !== undefined && !isDuration(step.heartbeatTimeout)) fail(`${where} has heartbeatTimeout ${shown(step.heartbeatTimeout)}, which is not a duration; write e.g. '30 seconds'.`);
+  const retry = step.retry as unknown;
+  if (retry === undefined) return;
+  if (typeof retry !== 'object' || retry === null || Array.isArray(retry)) fail(`${where} has retry: ${shown(retry)}; write e.g. retry: { maximumAttempts: 3 }.`);
+  const { maximumAttempts, initialInterval, backoffCoefficient, nonRetryableErrorTypes } = retry as RetrySpec;
+  const known = new Set(['maximumAttempts', 'initialInterval', 'backoffCoefficient', 'nonRetryableErrorTypes']);
+  const unknown = Object.keys(retry as object).filter((k) => !known.has(k));
+  if (unknown.length > 0) fail(`${where} has unknown retry option(s) ${unknown.map((k) => shown(k)).join(', ')}; retry takes maximumAttempts, initialInterval, backoffCoefficient and nonRetryableErrorTypes.`);
+  if (maximumAttempts !== undefined && (!Number.isInteger(maximumAttempts) || maximumAttempts < 1)) {
+    fail(`${where} has retry.maximumAttempts ${shown(maximumAttempts)}; give a whole number of at least 1 (1 means no retry; Temporal would read 0 as unlimited).`);
+  }
+  if (initialInterval !== undefined && !isDuration(initialInterval)) fail(`${where} has retry.initialInterval ${shown(initialInterval)}, which is not a duration; write e.g. '1 second'.`);
+  if (backoffCoefficient !== undefined && !(typeof backoffCoefficient === 'number' && Number.isFinite(backoffCoefficient) && backoffCoefficient >= 1)) {
+    fail(`${where} has retry.backoffCoefficient ${shown(backoffCoefficient)}; it is a number of at least 1 (1 waits the same each time, 2 doubles the wait).`);
+  }
+  if (nonRetryableErrorTypes !== undefined && !(Array.isArray(nonRetryableErrorTypes) && nonRetryableErrorTypes.every((t) => typeof t === 'string'))) {
+    fail(`${where} has retry.nonRetryableErrorTypes ${shown(nonRetryableErrorTypes)}; it is a list of error type names such as ['VALIDATION_FAILED'].`);
+  }
 }
 
 /** A dependency cycle as step names (first name repeated at the end), or undefined. */
