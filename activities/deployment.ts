@@ -82,7 +82,8 @@ export function createDeploymentActivities(db: Database, scorerOf: (() => Scorer
       const routing: RoutingPolicy = { strategy: 'single', version: plan.candidate };
       await scorer().setRouting(plan.model, routing);
       const why = `Deployment ${plan.deploymentId} (${plan.strategy}) passed ${plan.steps.length} step(s)`;
-      const change = await setAlias(db, { modelName: plan.model, alias: plan.alias, version: plan.candidate, actor: 'steward', reason: why, workflowId: plan.deploymentId });
+      // The candidate was approved when the deployment was planned; the deployment is the authority here.
+      const change = await setAlias(db, { modelName: plan.model, alias: plan.alias, version: plan.candidate, actor: 'steward', reason: why, workflowId: plan.deploymentId, principal: null });
       const version = await requireVersion(db, plan.model, plan.candidate);
       if (version.status === 'approved') await transitionModelVersion(db, { modelName: plan.model, version: plan.candidate, to: 'deployed', actor: 'steward', reason: why, workflowId: plan.deploymentId });
       await finishDeployment(db, plan.deploymentId, { status: 'promoted', outcome: `${plan.alias} moved to v${plan.candidate}${plan.stable !== null ? ` from v${plan.stable}` : ''}; ${why}`, routing });
@@ -145,7 +146,7 @@ export function createDeploymentActivities(db: Database, scorerOf: (() => Scorer
         last.id,
         { status: 'rolled_back', outcome: `Rolled back by hand after promotion: traffic and ${plan.alias} back to v${plan.stable}`, rollbackReason: input.reason, routing, actor: input.actor, key: `manual:${input.requestId}` },
       );
-      await setAlias(db, { modelName: plan.model, alias: plan.alias, version: plan.stable, actor: input.actor, reason: `Manual rollback of ${last.id}: ${input.reason}`, workflowId: last.id });
+      await setAlias(db, { modelName: plan.model, alias: plan.alias, version: plan.stable, actor: input.actor, reason: `Manual rollback of ${last.id}: ${input.reason}`, workflowId: last.id, principal: null });
       return { deploymentId: last.id, version: plan.stable, from: plan.candidate };
     },
   };

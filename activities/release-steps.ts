@@ -61,6 +61,8 @@ export function createReleaseSteps(db: Database): StepImplementations {
           actor: 'steward',
           reason: `Approved through ${input.approvalId} by ${input.reviewers}`,
           workflowId: ctx.runId,
+          // After the sign-off: the step runtime checked the run's principal for deploy before this ran.
+          principal: null,
         });
         return { modelName: input.modelName, version: input.version, alias: input.alias, previous: change.previous, changed: change.changed };
       },

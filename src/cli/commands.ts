@@ -2,11 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
-import type { Client } from '@temporalio/client';
+import { Connection, type Client } from '@temporalio/client';
 import { pipelines } from '../../pipelines/index.js';
 import type { IngestFlightsResult, RunPipelineResult, RunState, SummarizeDelaysResult } from '../contracts.js';
 import { findPipeline, parseParamPairs } from '../pipeline/catalog.js';
-import { getRunReport, hasLiveWorker, startRun } from '../pipeline/runs.js';
+import { checkRunId, getRunReport, hasLiveWorker, MAX_RUN_ID_LENGTH, startRun } from '../pipeline/runs.js';
 import { devServerPaths, ensureTemporal, locateTemporal, stopDevServer } from '../platform/dev-server.js';
 import { startStack } from '../platform/stack.js';
 import { userCacheDir } from '../platform/config.js';
@@ -34,6 +34,7 @@ import { registerModelCommands } from './registry-commands.js';
 import { registerScheduleCommands } from './schedule-commands.js';
 import { registerTrackingCommands } from './tracking-commands.js';
 import { renderReport, renderStep, workflowUrl } from './render.js';
+import { RUN_EXIT_CODES, RUN_EXIT_HELP, runExitCode, waitForRun } from './run-wait.js';
 
 type Context = CommandContext;
 
@@ -78,11 +79,11 @@ export function registerCommands(program: Command, context: () => Context): void
     .description('Start a pipeline run through Temporal.')
     .argument('<pipeline>', `one of: ${pipelines.map((p) => p.name).join(', ')}`)
     .option('-p, --param <key=value>', 'a pipeline parameter (repeatable)', collect, [])
-    .option('--run-id <id>', 'choose the run id (a workflow id); starting an id that is already running fails')
-    .option('--wait', 'wait for the run to finish and print its result', false)
+    .option('--run-id <id>', `choose the run id (a workflow id: letters, digits and . _ : @ -, at most ${MAX_RUN_ID_LENGTH} characters); starting an id that is already running fails`)
+    .option('--wait', 'wait for the run to finish and print its result (exit codes below)', false)
     .option('--no-cache', 'run every step even when a cached result matches')
     .option('--as <principal>', "start the run as this principal: its grants are checked at every step and it is recorded in lineage and the audit trail (the HTTP API takes it from the caller's token instead)")
-    .addHelpText('after', '\nExample:\n  steward run flight-delay-summary --param rows=50000 --param delayThresholdMinutes=30 --wait')
+    .addHelpText('after', `\nExample:\n  steward run flight-delay-summary --param rows=50000 --param delayThresholdMinutes=30 --wait\n${RUN_EXIT_HELP}`)
     .action(async (name: string, options: RunOptions) => run(context(), name, options));
 
   program
@@ -143,10 +144,13 @@ interface RunOptions {
 async function run(ctx: Context, name: string, options: RunOptions): Promise<void> {
   const entry = findPipeline(pipelines, name);
   const params = parseParamPairs(options.param);
+  // Refused here, before anything reaches Temporal (startRun checks again for the API's sake).
+  if (options.runId !== undefined) checkRunId(options.runId);
   await withClient(ctx.config, async (client, uiUrl) => {
     const started = await startRun(client, ctx.config.taskQueue, entry, params, { runId: options.runId, cache: options.cache, ...(options.as ? { startedBy: options.as } : {}) });
     const url = workflowUrl(uiUrl, ctx.config.temporal.namespace, started.runId);
-    if (!(await hasLiveWorker(client, ctx.config.taskQueue))) {
+    // The run has started: a Temporal that stops answering now must not end the command as if it had failed.
+    if (!(await hasLiveWorker(client, ctx.config.taskQueue).catch(() => true))) {
       ctx.logger.warn(`No worker is polling task queue "${ctx.config.taskQueue}": the run waits until one starts (\`steward dev\` or \`steward worker\`).`);
     }
     if (!options.wait) {
@@ -154,15 +158,47 @@ async function run(ctx: Context, name: string, options: RunOptions): Promise<voi
       else out(`Started run ${started.runId}\n  status: steward status ${started.runId}${url ? `\n  UI:     ${url}` : ''}`);
       return;
     }
-    await follow(client, started.runId, ctx);
-    const report = await getRunReport(client, started.runId);
+    if (!ctx.json) out(`Waiting for run ${started.runId} (Ctrl-C stops waiting, not the run)`);
+    // Ctrl-C while waiting: say that the run goes on, and how to find it again.
+    const interrupted = () => {
+      process.stderr.write(`\nStopped waiting. Run ${started.runId} goes on: steward status ${started.runId}\n`);
+      process.exit(RUN_EXIT_CODES.interrupted);
+    };
+    process.once('SIGINT', interrupted);
+    const printSteps = ctx.json ? undefined : stepPrinter();
+    let report;
+    try {
+      report = await waitForRun(client, started.runId, {
+        address: client.connection instanceof Connection ? client.connection.options.address : 'its address',
+        notice: (line) => process.stderr.write(`${line}\n`),
+        ...(printSteps ? { onState: printSteps } : {}),
+      });
+    } finally {
+      process.removeListener('SIGINT', interrupted);
+    }
     if (ctx.json) printJson(report);
-    else out(renderReport(report, url));
-    if (report.status !== 'COMPLETED') process.exitCode = 1;
+    else {
+      printSteps?.(report.state);
+      out(renderReport(report, url));
+    }
+    process.exitCode = runExitCode(report.status);
   });
 }
 
+/** Prints each step once per state it reaches (running, then its outcome). */
+function stepPrinter(): (state: RunState | undefined) => void {
+  const seen = new Map<string, string>();
+  return (state) => {
+    for (const step of state?.steps ?? []) {
+      if (seen.get(step.name) === step.status || step.status === 'pending') continue;
+      seen.set(step.name, step.status);
+      out(step.status === 'running' ? `  … ${step.name} running` : renderStep(step));
+    }
+  };
+}
+
 async function status(ctx: Context, runId: string): Promise<void> {
+  checkRunId(runId);
   await withClient(ctx.config, async (client, uiUrl) => {
     const report = await getRunReport(client, runId);
     if (ctx.json) printJson(report);

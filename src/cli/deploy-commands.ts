@@ -6,10 +6,14 @@
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
-import { ValidationError } from '../errors.js';
+import { openDatabase, type DatabaseHandle } from '../db/client.js';
+import { NotFoundError, ValidationError } from '../errors.js';
 import { hasLiveWorker } from '../pipeline/runs.js';
+import { requireVersion } from '../registry/lookup.js';
 import type { AnalysisThresholds } from '../serving/deployment-analysis.js';
-import { deploymentStatus, listDeploymentRuns, rollbackDeployment, startDeployment, type DeploymentSummary } from '../serving/deployment-client.js';
+import { deploymentStatus, listDeploymentRuns, rollbackDeployment, startDeployment, type DeploymentSummary, type VersionStatusLookup } from '../serving/deployment-client.js';
+import { scorerUrlOf } from '../serving/hosted-scorer.js';
+import { httpScorerAdmin } from '../serving/scorer-client.js';
 import type { DeploymentInput, DeploymentState, DeploymentStrategy, RecordedAnalysis } from '../serving/deployment-types.js';
 import { out, printJson, withClient, type CommandContext } from './context.js';
 
@@ -111,7 +115,7 @@ why. Success moves the alias (production) to the candidate. Every step is in the
     .command('start')
     .description('Start a deployment of <model> --version N.')
     .argument('<model>', 'the registered model name')
-    .requiredOption('--version <n>', 'the candidate version (approved through a sign-off)')
+    .requiredOption('--version <n>', 'the candidate version: approved through a sign-off (checked before anything starts)')
     .option('--strategy <name>', `${STRATEGIES.join(' | ')}`, 'canary')
     .option('--steps <percents>', 'canary traffic steps, comma-separated; the last 100 is the switch (default 5,25,100)')
     .option('--alias <name>', 'the alias that follows what serves; success moves it', 'production')
@@ -165,13 +169,48 @@ Examples:
     .action(async (model: string, options: { reason: string; as?: string }) => rollback(context(), model, options));
 }
 
+/**
+ * Where `deploy start` reads the version's status before it starts anything: the database when this
+ * process can open it (PostgreSQL, or the embedded one while no stack holds it), else the running
+ * stack's scorer, which holds the embedded database. When neither answers it says so, and the
+ * workflow checks the version when it starts.
+ */
+export function registryVersionStatus(ctx: CommandContext): VersionStatusLookup {
+  return async (model, version) => {
+    let database: DatabaseHandle | undefined;
+    try {
+      database = await openDatabase({ url: ctx.config.database.url, pgliteDir: ctx.config.database.pgliteDir });
+    } catch {
+      // Held by the running stack (or unreachable): ask the stack's scorer below.
+    }
+    if (database) {
+      try {
+        return (await requireVersion(database.db, model, version)).status;
+      } finally {
+        await database.close();
+      }
+    }
+    const scorer = httpScorerAdmin(scorerUrlOf(ctx.config), { timeoutMs: 10_000 });
+    try {
+      const status = await scorer.versionStatus(model, version);
+      if (status === undefined) ctx.logger.warn(`The scorer at ${scorer.url} cannot tell ${model} v${version}'s status; the deployment checks it when it starts.`);
+      return status;
+    } catch (error) {
+      if (error instanceof NotFoundError || error instanceof ValidationError) throw error;
+      ctx.logger.warn(`Could not read ${model} v${version}'s status (${(error as Error).message}); the deployment checks it when it starts.`);
+      return undefined;
+    }
+  };
+}
+
 async function start(ctx: CommandContext, model: string, options: StartOptions): Promise<void> {
   const input = deploymentInputOf(model, options);
   await withClient(ctx.config, async (client) => {
+    // A version that is not approved is refused here, before a workflow exists to fail.
+    const handle = await startDeployment(client, ctx.config.taskQueue, input, { versionStatus: registryVersionStatus(ctx) });
     if (!(await hasLiveWorker(client, ctx.config.taskQueue))) {
       ctx.logger.warn(`No worker is polling "${ctx.config.taskQueue}": the deployment waits until one starts (\`steward dev\`).`);
     }
-    const handle = await startDeployment(client, ctx.config.taskQueue, input);
     if (!options.wait) {
       if (ctx.json) printJson({ deploymentId: handle.workflowId, ...input });
       else out(`Started deployment ${handle.workflowId} (${input.strategy}) of ${model} v${input.version}\n  status:   steward deploy status ${handle.workflowId}\n  rollback: steward deploy rollback ${model} --reason "..."`);

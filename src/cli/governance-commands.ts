@@ -7,12 +7,15 @@
  * `steward tokens ...`, `steward audit ...`) open the database directly: whoever can do that is
  * already trusted with everything it holds.
  */
+import fs from 'node:fs';
 import os from 'node:os';
 import { Option, type Command } from 'commander';
 import type { AuditEntry } from '../db/schema.js';
 import { StewardError, ValidationError } from '../errors.js';
-import { auditTrail, verifyAuditChain } from '../governance/audit.js';
+import { auditCheckpoint, auditTrail, verifyAuditChain, type AuditCheckpoint } from '../governance/audit.js';
 import { checkRoles, createPrincipal, issueToken, listPrincipals, listTokens, revokeToken, setDisabled, setRoles } from '../governance/identity.js';
+import type { StewardConfig } from '../platform/config.js';
+import { locateTemporal } from '../platform/dev-server.js';
 import { apiUrlOf } from '../platform/stack.js';
 import { out, printJson, withDatabase, type CommandContext } from './context.js';
 
@@ -90,6 +93,40 @@ const roles = (r: Record<string, number>) =>
   Object.entries(r)
     .map(([role, n]) => `${n} ${role}`)
     .join(', ') || 'nothing';
+
+/** A word for a POSIX shell: as it is when it is safe, else single-quoted. */
+export function shellWord(text: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * The Temporal a reviewer's `temporal` command must reach: TEMPORAL_ADDRESS when set, else the
+ * embedded dev server this machine runs (whatever port it took), else where it would listen.
+ */
+export async function temporalTarget(config: StewardConfig): Promise<{ address: string; namespace: string }> {
+  const { namespace } = config.temporal;
+  if (config.temporal.address) return { address: config.temporal.address, namespace };
+  try {
+    return { address: (await locateTemporal(config)).address, namespace };
+  } catch {
+    return { address: `127.0.0.1:${config.temporal.devServerPort}`, namespace };
+  }
+}
+
+/**
+ * The plain Temporal CLI command that sends a decision: with --address always (so it reaches this
+ * Temporal and no other, whatever the port) and --namespace unless it is the default.
+ */
+export function temporalSignalCommand(target: { address: string; namespace: string }, workflowId: string, payload: unknown): string {
+  return [
+    'temporal workflow signal',
+    `--address ${shellWord(target.address)}`,
+    ...(target.namespace !== 'default' ? [`--namespace ${shellWord(target.namespace)}`] : []),
+    `--workflow-id ${shellWord(workflowId)}`,
+    '--name decide',
+    `--input ${shellWord(JSON.stringify(payload))}`,
+  ].join(' ');
+}
 
 function renderAudit(e: AuditEntry): string {
   const details = Object.entries(e.details as Record<string, unknown>)
@@ -301,28 +338,54 @@ Examples:
       const code = await api<{ code: string; approvalId: string; principal: string; role: string; expiresAt: string }>(ctx, o.token, 'POST', `/api/approvals/${encodeURIComponent(id)}/codes`, { role: o.role });
       const details = await api<ApprovalDetails>(ctx, o.token, 'GET', `/api/approvals/${encodeURIComponent(id)}`);
       const payload = { gate: details.gate, principal: code.principal, role: code.role, decision: 'approve', comment: '...', code: code.code };
+      const target = await temporalTarget(ctx.config);
+      const command = temporalSignalCommand(target, details.workflowId, payload);
       if (ctx.json) {
-        printJson({ ...code, workflowId: details.workflowId, signal: payload });
+        printJson({ ...code, workflowId: details.workflowId, signal: payload, temporal: target, command });
         return;
       }
       out(`Code for ${code.principal} as ${code.role} on ${code.approvalId}, valid once until ${code.expiresAt}:`);
       out(code.code);
       out('\nDecide with the Temporal CLI (use "reject" and a reason to reject):');
-      out(`  temporal workflow signal --workflow-id ${details.workflowId} --name decide --input '${JSON.stringify(payload)}'`);
+      out(`  ${command}`);
     });
 
   // --- the audit trail (operators and auditors) -----------------------------------------------
   const audit = program.command('audit').description('The hash-chained audit trail (opens the database).');
   audit
     .command('verify')
-    .description('Recompute the hash chain and report the first entry that was changed, inserted or removed.')
-    .action(async () => {
+    .description(
+      'Recompute the hash chain and report the first entry that was changed, inserted or removed. The chain is also checked ' +
+        'against its anchored head (entries cut from the end are reported) and, with --checkpoint, against a head exported earlier.',
+    )
+    .option('--checkpoint <file>', 'a checkpoint from `steward audit checkpoint --out`: the chain must still hold that entry unchanged')
+    .action(async (o: { checkpoint?: string }) => {
       const ctx = context();
-      const result = await withDatabase(ctx, (db) => verifyAuditChain(db));
+      const checkpoint = o.checkpoint ? readCheckpoint(o.checkpoint) : undefined;
+      const key = ctx.config.auditKey;
+      const result = await withDatabase(ctx, (db) => verifyAuditChain(db, { ...(checkpoint ? { checkpoint } : {}), ...(key ? { key } : {}) }));
       if (ctx.json) printJson(result);
-      else if (result.ok) out(`Audit trail intact: ${result.entries} entries, every hash matches.`);
-      else out(`Audit trail TAMPERED: ${result.firstBad!.reason}. ${result.entries} entries before it verify.`);
+      else if (result.ok) {
+        out(`Audit trail intact: ${result.entries} entries, every hash matches${result.head ? `, and the chain ends at its anchored head (entry ${result.head.seq})` : ''}.`);
+        if (result.checkpoint) out(`It still holds checkpoint entry ${result.checkpoint.seq} unchanged (${result.checkpoint.signed ? 'signature verified' : 'unsigned checkpoint: set STEWARD_AUDIT_KEY to sign and check them'}).`);
+      } else out(`Audit trail TAMPERED: ${result.firstBad!.reason}. ${result.entries} entries before it verify.`);
       if (!result.ok) process.exitCode = 3;
+    });
+  audit
+    .command('checkpoint')
+    .description(
+      "Export the chain's head (sequence number and hash), HMAC-signed when STEWARD_AUDIT_KEY is set. Keep it outside the " +
+        'database (another machine, a ticket, a WORM bucket); `steward audit verify --checkpoint <file>` later proves that no entry up to it was removed or rewritten.',
+    )
+    .option('--out <file>', 'write the checkpoint to this file (default: print it)')
+    .action(async (o: { out?: string }) => {
+      const ctx = context();
+      const key = ctx.config.auditKey;
+      const checkpoint = await withDatabase(ctx, (db) => auditCheckpoint(db, key ? { key } : {}));
+      if (!checkpoint) throw new ValidationError('The audit trail has no entries yet, so there is no head to checkpoint.');
+      if (o.out) fs.writeFileSync(o.out, `${JSON.stringify(checkpoint, null, 2)}\n`, { flag: 'wx' });
+      if (ctx.json || !o.out) printJson(checkpoint);
+      else out(`Checkpoint of entry ${checkpoint.seq} written to ${o.out}${checkpoint.mac ? ' (signed)' : ' (unsigned: set STEWARD_AUDIT_KEY to sign it)'}.`);
     });
   audit
     .command('show')
@@ -349,4 +412,18 @@ Examples:
       else if (entries.length === 0) out('No audit entries match.');
       else for (const e of entries) out(renderAudit(e));
     });
+}
+
+function readCheckpoint(file: string): AuditCheckpoint {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ValidationError(`Cannot read the checkpoint ${file}: ${(error as Error).message}. Give a file written by \`steward audit checkpoint --out\`.`);
+  }
+  const c = parsed as Partial<AuditCheckpoint> | null;
+  if (!c || typeof c.seq !== 'number' || !Number.isInteger(c.seq) || c.seq < 1 || typeof c.hash !== 'string' || !/^[0-9a-f]{64}$/.test(c.hash) || typeof c.at !== 'string') {
+    throw new ValidationError(`${file} is not an audit checkpoint: it needs {seq, hash, at} as \`steward audit checkpoint\` writes them.`);
+  }
+  return { seq: c.seq, hash: c.hash, at: c.at, ...(typeof c.mac === 'string' ? { mac: c.mac } : {}) };
 }

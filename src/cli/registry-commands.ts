@@ -1,17 +1,22 @@
 /**
  * `steward models ...`: the model registry from the command line. These commands open the database
- * directly and need no Temporal.
+ * directly and need no Temporal (so, with the embedded PGlite database, not while `steward dev`
+ * holds it; the HTTP API's `POST /api/models/:name/versions` imports through the running stack).
  */
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import type { Command } from 'commander';
 import type { ModelHistoryEvent } from '../db/schema.js';
 import { ValidationError } from '../errors.js';
 import { setAlias, unsetAlias, type AliasChange } from '../registry/aliases.js';
-import { modelHistoryOf } from '../registry/history.js';
+import { LocalArtifactStore } from '../registry/artifacts.js';
+import { checkChange, modelHistoryOf } from '../registry/history.js';
 import { MODEL_STATUSES, transitionModelVersion } from '../registry/lifecycle.js';
 import { listModels, listVersions, parseModelRef, requireModel, resolveModelRef, resolveVersion, type VersionSummary } from '../registry/lookup.js';
 import { renderModelCard } from '../registry/model-card.js';
+import { checkModelImportRequest, prepareModelImport, registerModelImport, type ModelImportResult } from '../registry/model-import.js';
+import type { OnnxValueInfo } from '../ml/onnx-import.js';
 import { out, printJson, withDatabase, type CommandContext } from './context.js';
 
 interface ChangeOptions {
@@ -20,7 +25,7 @@ interface ChangeOptions {
 }
 
 /** The OS user, unless --actor names someone else; containers without a passwd entry have no user name. */
-function actorOf(options: ChangeOptions): string {
+function actorOf(options: { actor?: string }): string {
   if (options.actor !== undefined) return options.actor;
   try {
     return os.userInfo().username;
@@ -57,6 +62,39 @@ function renderAliasChange(c: AliasChange): string {
   return c.previous === null ? `${c.modelName}@${c.alias} now points at v${c.version}.` : `${c.modelName}@${c.alias} moved from v${c.previous} to v${c.version}.`;
 }
 
+function renderValue(v: OnnxValueInfo): string {
+  return v.kind === 'tensor' ? `${v.name} ${v.elementType} [${(v.shape ?? ['?']).join(', ')}]` : `${v.name} (${v.kind})`;
+}
+
+function renderImport(r: ModelImportResult, file: string): string {
+  const head = r.created
+    ? `Registered ${r.modelName} v${r.version} (${r.status}) from ${file}: ${r.artifactUri}`
+    : `${file} is already ${r.modelName} v${r.version} (${r.status}); nothing changed.`;
+  return [
+    head,
+    `  inputs:   ${r.signature.inputs.map(renderValue).join(', ')}`,
+    `  outputs:  ${r.signature.outputs.map(renderValue).join(', ')}`,
+    `  checked:  loaded in onnxruntime-node and scored ${r.smoke.rows} generated rows (${r.smoke.outputs.map((o) => `${o.name} [${o.shape.join(', ')}]`).join(', ')})`,
+  ].join('\n');
+}
+
+/** The file's bytes, refusing before reading what cannot be imported: no such file, a directory, too big. */
+function readOnnxFile(file: string, request: { modelName: string; source: string; description?: string }): Uint8Array {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new ValidationError(`Cannot import ${file}: there is no such file (looked in ${path.resolve(file)}).`, { file });
+    throw new ValidationError(`Cannot import ${file}: ${(error as Error).message}`, { file });
+  }
+  if (stat.isDirectory()) {
+    throw new ValidationError(`Cannot import ${file}: it is a directory (a TensorFlow SavedModel?). Give the .onnx file; convert a SavedModel with tf2onnx first.`, { file });
+  }
+  checkModelImportRequest(request, stat.size);
+  return new Uint8Array(fs.readFileSync(file));
+}
+
 export function registerModelCommands(program: Command, context: () => CommandContext): void {
   const models = program
     .command('models')
@@ -69,6 +107,7 @@ Examples:
   steward models transition flight-delay 3 validated --reason "offline metrics beat the baseline"
   steward models alias set flight-delay champion 3 --reason "approved in review #42"
   steward models card flight-delay@champion --html --out card.html
+  steward models import fraud.onnx --name fraud-scorer --description "gradient boosting from the fraud team"
 Lifecycle: ${MODEL_STATUSES.join(', ')}. Changes record --actor (default: your OS user name) and --reason.`,
     );
 
@@ -130,7 +169,7 @@ Lifecycle: ${MODEL_STATUSES.join(', ')}. Changes record --actor (default: your O
   const alias = models.command('alias').description('Move named pointers (champion, challenger, ...) between versions.');
   alias
     .command('set')
-    .description('Point <alias> at <version>, moving it if it points elsewhere.')
+    .description('Point <alias> at <version>, moving it if it points elsewhere. Protected aliases (champion, production, $STEWARD_PROTECTED_ALIASES) move only onto a version approved through a sign-off, by an actor allowed to deploy the model.')
     .argument('<model>', 'the model name')
     .argument('<alias>', 'e.g. champion')
     .argument('<version>', 'the version number')
@@ -139,7 +178,7 @@ Lifecycle: ${MODEL_STATUSES.join(', ')}. Changes record --actor (default: your O
     .action(async (model: string, name: string, version: string, options: ChangeOptions) => {
       const ctx = context();
       const change = await withDatabase(ctx, (db) =>
-        setAlias(db, { modelName: model, alias: name, version: parseVersion(version), actor: actorOf(options), reason: options.reason }),
+        setAlias(db, { modelName: model, alias: name, version: parseVersion(version), actor: actorOf(options), reason: options.reason, protectedAliases: ctx.config.registry.protectedAliases }),
       );
       if (ctx.json) printJson(change);
       else out(renderAliasChange(change));
@@ -187,6 +226,35 @@ Lifecycle: ${MODEL_STATUSES.join(', ')}. Changes record --actor (default: your O
       });
       if (ctx.json) printJson({ model, events });
       else for (const e of events) out(renderEvent(e));
+    });
+
+  models
+    .command('import')
+    .description(
+      'Register an ONNX model made outside Steward as a version of <model>. The file is checked and smoke-tested in onnxruntime-node first; a refused file writes nothing. Importing the same file again gives the same version.',
+    )
+    .argument('<file>', 'the .onnx file (one self-contained file, at most 256 MiB)')
+    .requiredOption('--name <model>', 'the model the version belongs to (lowercase letters, digits and dashes; created by its first version)')
+    .option('--description <text>', 'what this version is, shown with the version and on its model card')
+    .option('--actor <name>', 'who imports it, for the history (default: your OS user name)')
+    .addHelpText(
+      'after',
+      `
+The version is registered with the inputs and outputs the model declares, no metrics and no training set
+(the model was trained elsewhere). Over the HTTP API: POST /api/models/<model>/versions with the file as
+an application/octet-stream body.`,
+    )
+    .action(async (file: string, options: { name: string; description?: string; actor?: string }) => {
+      const ctx = context();
+      const actor = actorOf(options);
+      checkChange({ actor, reason: 'import' });
+      const request = { modelName: options.name, source: file, ...(options.description !== undefined ? { description: options.description } : {}) };
+      // Everything about the file is checked before the database is opened: a refused file writes nothing.
+      const prepared = await prepareModelImport(request, readOnnxFile(file, request));
+      const artifacts = new LocalArtifactStore(path.join(ctx.config.home, 'artifacts'));
+      const result = await withDatabase(ctx, (db) => registerModelImport(db, artifacts, prepared, { actor }));
+      if (ctx.json) printJson(result);
+      else out(renderImport(result, file));
     });
 
   models

@@ -5,12 +5,44 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { searchAttributes, type RunPipelineInput, type RunState } from '../contracts.js';
-import { NotFoundError } from '../errors.js';
+import { NotFoundError, ValidationError } from '../errors.js';
 import { validateParams } from './catalog.js';
 import type { Pipeline } from './definition.js';
 
 /** The executor workflow's type: every pipeline run is one of these. */
 export const EXECUTOR_WORKFLOW = 'runPipeline';
+
+/**
+ * The longest run id Steward takes. Runs derive ids for their children from it (`<run>--<step>`,
+ * `<run>--<step>--<batch>`, `<run>-challenge`), which must stay under Temporal's own limit (1,000 by
+ * default), and the HTTP API reads a run at /api/runs/<id>.
+ */
+export const MAX_RUN_ID_LENGTH = 200;
+const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]*$/;
+
+/**
+ * Checks a run id (a workflow id) a person or a client gives, before anything reaches Temporal: at
+ * most MAX_RUN_ID_LENGTH characters, letters, digits and `. _ : @ -`, starting with a letter or a
+ * digit. The ids Steward makes (`<pipeline>-<8 hex>`, a Schedule's `<schedule>-<time>`, children's
+ * `<run>--<step>`) all pass. One place for the CLI (`steward run --run-id`, `steward status`) and
+ * for startRun / getRunReport (so the HTTP API answers 400, not 500).
+ */
+export function checkRunId(runId: unknown): asserts runId is string {
+  if (typeof runId !== 'string' || runId.length === 0) throw new ValidationError('A run id must be a non-empty string, e.g. flight-delay-summary-1a2b3c4d.', { runId: runId ?? null });
+  if (runId.length > MAX_RUN_ID_LENGTH) {
+    throw new ValidationError(`A run id is at most ${MAX_RUN_ID_LENGTH} characters; this one has ${runId.length.toLocaleString('en-US')} ("${runId.slice(0, 24)}...").`, {
+      length: runId.length,
+      maxLength: MAX_RUN_ID_LENGTH,
+    });
+  }
+  if (!RUN_ID.test(runId)) {
+    const bad = [...new Set([...runId].filter((c) => !/[A-Za-z0-9._:@-]/.test(c)))].map((c) => JSON.stringify(c)).join(', ');
+    throw new ValidationError(
+      `Run id "${runId}" ${bad ? `has characters a run id may not have (${bad})` : 'must start with a letter or a digit'}: use letters, digits and . _ : @ - (at most ${MAX_RUN_ID_LENGTH}), starting with a letter or a digit.`,
+      { runId },
+    );
+  }
+}
 
 export interface StartedRun {
   runId: string;
@@ -33,6 +65,7 @@ export async function startRun(
   rawParams: Record<string, unknown>,
   options: StartOptions = {},
 ): Promise<StartedRun> {
+  if (options.runId !== undefined) checkRunId(options.runId);
   validateParams(pipeline, rawParams);
   const runId = options.runId ?? `${pipeline.name}-${randomUUID().slice(0, 8)}`;
   const input: RunPipelineInput = { pipeline: pipeline.name, params: rawParams, cache: options.cache ?? true, ...(options.startedBy ? { startedBy: options.startedBy } : {}) };
@@ -65,6 +98,7 @@ export interface RunReport {
 const QUERY_DEADLINE_MS = 3_000;
 
 export async function getRunReport(client: Client, runId: string): Promise<RunReport> {
+  checkRunId(runId);
   const handle = client.workflow.getHandle(runId);
   let description;
   try {

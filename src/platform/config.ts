@@ -19,6 +19,7 @@ export const envKeys = {
   apiHost: 'STEWARD_API_HOST',
   apiUrl: 'STEWARD_API_URL',
   token: 'STEWARD_TOKEN',
+  auditKey: 'STEWARD_AUDIT_KEY',
   scorerPort: 'STEWARD_SCORER_PORT',
   scorerUrl: 'STEWARD_SCORER_URL',
   taskQueue: 'STEWARD_TASK_QUEUE',
@@ -28,6 +29,7 @@ export const envKeys = {
   otlpEndpoint: 'OTEL_EXPORTER_OTLP_ENDPOINT',
   otlpTracesEndpoint: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
   otelServiceName: 'OTEL_SERVICE_NAME',
+  protectedAliases: 'STEWARD_PROTECTED_ALIASES',
 } as const;
 
 export const envHelp: Record<keyof typeof envKeys, string> = {
@@ -42,6 +44,7 @@ export const envHelp: Record<keyof typeof envKeys, string> = {
   apiHost: "interface Steward's HTTP API binds to (default: 127.0.0.1)",
   apiUrl: "where reviewer commands reach Steward's HTTP API (default: the running `steward dev`, else http://STEWARD_API_HOST:STEWARD_API_PORT)",
   token: 'your API token, for reviewer commands (`steward tokens create <principal>` issues one)',
+  auditKey: 'a secret that signs and checks audit checkpoints (`steward audit checkpoint`, `steward audit verify --checkpoint`)',
   scorerPort: 'port of the scorer `steward dev` hosts (default: 8000)',
   scorerUrl: 'the scorer deployments drive (default: the one `steward dev` hosts)',
   taskQueue: 'Temporal task queue the worker polls (default: steward)',
@@ -51,6 +54,7 @@ export const envHelp: Record<keyof typeof envKeys, string> = {
   otlpTracesEndpoint: 'the OTLP traces URL itself, when it is not <OTEL_EXPORTER_OTLP_ENDPOINT>/v1/traces',
   otelServiceName: 'service.name on the spans (default: steward)',
   openLineageUrl: 'an OpenLineage endpoint (e.g. Marquez at http://localhost:5000) that step lineage events are also POSTed to',
+  protectedAliases: 'comma-separated model aliases protected like champion and production (moved only onto approved versions, by a principal allowed to deploy)',
 };
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -72,6 +76,8 @@ export interface StewardConfig {
   scorer: { port: number; url: string | undefined };
   /** The caller's API token (reviewer commands), never logged. */
   token: string | undefined;
+  /** The HMAC key for audit checkpoints, never logged. */
+  auditKey: string | undefined;
   taskQueue: string;
   logLevel: LogLevel;
   faults: { crashAfterCommit: string | undefined };
@@ -79,6 +85,8 @@ export interface StewardConfig {
   lineage: { url: string | undefined };
   /** OpenTelemetry tracing (src/platform/tracing.ts): off unless an endpoint is set. */
   tracing: { endpoint: string | undefined; tracesEndpoint: string | undefined; serviceName: string | undefined };
+  /** The model registry: aliases protected besides champion and production (src/registry/aliases.ts). */
+  registry: { protectedAliases: string[] };
 }
 
 function port(env: NodeJS.ProcessEnv, key: string, fallback: number): number {
@@ -93,6 +101,17 @@ function port(env: NodeJS.ProcessEnv, key: string, fallback: number): number {
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+/** STEWARD_PROTECTED_ALIASES: alias names (the registry's shape: lowercase letters, digits, dashes). */
+function aliasList(env: NodeJS.ProcessEnv, key: string): string[] {
+  const names = (env[key] ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  const bad = names.filter((name) => !/^[a-z][a-z0-9-]{0,62}$/.test(name));
+  if (bad.length) throw new ConfigError(`${key} lists ${bad.map((b) => `"${b}"`).join(', ')}: alias names are lowercase letters, digits and dashes, starting with a letter (e.g. champion,staging).`);
+  return [...new Set(names)];
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): StewardConfig {
@@ -114,6 +133,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     api: { host: nonEmpty(env[envKeys.apiHost]) ?? '127.0.0.1', port: port(env, envKeys.apiPort, 8080), url: nonEmpty(env[envKeys.apiUrl]) },
     scorer: { port: port(env, envKeys.scorerPort, 8000), url: nonEmpty(env[envKeys.scorerUrl]) },
     token: nonEmpty(env[envKeys.token]),
+    auditKey: nonEmpty(env[envKeys.auditKey]),
     taskQueue: nonEmpty(env[envKeys.taskQueue]) ?? 'steward',
     logLevel,
     faults: { crashAfterCommit: nonEmpty(env[envKeys.crashAfterCommit]) },
@@ -123,6 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       tracesEndpoint: nonEmpty(env[envKeys.otlpTracesEndpoint]),
       serviceName: nonEmpty(env[envKeys.otelServiceName]),
     },
+    registry: { protectedAliases: aliasList(env, envKeys.protectedAliases) },
   };
 }
 

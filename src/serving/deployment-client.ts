@@ -7,13 +7,34 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { searchAttributes } from '../contracts.js';
 import { NotFoundError, ValidationError } from '../errors.js';
+import { checkDeployable } from './deployments.js';
 import { DEPLOYMENT_WORKFLOW, MANUAL_ROLLBACK_WORKFLOW, type DeploymentInput, type DeploymentResult, type DeploymentState, type RollbackRequest } from './deployment-types.js';
 
 export function deploymentIdFor(model: string, version: number): string {
   return `deploy-${model}-v${version}-${randomUUID().slice(0, 8)}`;
 }
 
-export async function startDeployment(client: Client, taskQueue: string, input: Omit<DeploymentInput, 'deploymentId'> & { deploymentId?: string }): Promise<WorkflowHandle> {
+/** A version's registry status; undefined when it cannot be learned now (the workflow checks again when it starts). */
+export type VersionStatusLookup = (model: string, version: number) => Promise<string | undefined>;
+
+export interface StartDeploymentOptions {
+  /**
+   * Read before the workflow starts: a version that is not approved is refused (a ValidationError
+   * saying how to get it approved) and nothing is started, rather than a workflow that fails.
+   */
+  versionStatus?: VersionStatusLookup;
+}
+
+export async function startDeployment(
+  client: Client,
+  taskQueue: string,
+  input: Omit<DeploymentInput, 'deploymentId'> & { deploymentId?: string },
+  options: StartDeploymentOptions = {},
+): Promise<WorkflowHandle> {
+  if (options.versionStatus) {
+    const status = await options.versionStatus(input.model, input.version);
+    if (status !== undefined) checkDeployable(input.model, input.version, status);
+  }
   const deploymentId = input.deploymentId ?? deploymentIdFor(input.model, input.version);
   return client.workflow.start(DEPLOYMENT_WORKFLOW, {
     taskQueue,

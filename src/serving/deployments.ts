@@ -16,6 +16,7 @@ import { once } from '../db/idempotency.js';
 import { deployments, modelAliases, type DeploymentRow } from '../db/schema.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { appendAuditTx } from '../governance/audit.js';
+import { APPROVED_STATUSES, notApprovedMessage } from '../registry/aliases.js';
 import { requireVersion } from '../registry/lookup.js';
 import { checkAliasName, checkModelName } from '../registry/names.js';
 import { DEFAULT_THRESHOLDS, type AnalysisThresholds } from './deployment-analysis.js';
@@ -24,7 +25,12 @@ import type { RoutingPolicy } from './routing.js';
 
 const STRATEGIES = ['canary', 'blue-green', 'shadow', 'ab'] as const;
 /** Statuses a version may be deployed from: approved by the sign-off, or deployed before (a roll forward again). */
-const DEPLOYABLE = ['approved', 'deployed'];
+export const DEPLOYABLE: readonly string[] = APPROVED_STATUSES;
+
+/** Refuses a version that is not approved, saying how to get it approved; what `deploy start` checks before it starts anything. */
+export function checkDeployable(model: string, version: number, status: string): void {
+  if (!DEPLOYABLE.includes(status)) throw new ValidationError(notApprovedMessage(model, version, status, 'can be deployed'), { model, version, status });
+}
 
 function positive(value: unknown, what: string, { max, integer = false, zero = false }: { max?: number; integer?: boolean; zero?: boolean } = {}): number {
   const n = value as number;
@@ -121,12 +127,7 @@ export async function planDeployment(db: Database, input: DeploymentInput): Prom
   if (existing) return existing.plan as unknown as DeploymentPlan;
 
   const version = await requireVersion(db, input.model, input.version);
-  if (!DEPLOYABLE.includes(version.status)) {
-    throw new ValidationError(
-      `${input.model} v${input.version} is ${version.status}, not approved: only a version approved through a sign-off can be deployed (run release-flight-delay, or \`steward models approve\` through its gate).`,
-      { model: input.model, version: input.version, status: version.status },
-    );
-  }
+  checkDeployable(input.model, input.version, version.status);
   const stable = await stableOf(db, input.model, alias);
   if (stable === input.version) throw new ValidationError(`${input.model} v${input.version} is already ${alias}; there is nothing to deploy.`, { model: input.model, version: input.version });
   const thresholds = checkThresholds(input.thresholds);

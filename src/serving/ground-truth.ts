@@ -7,6 +7,7 @@ import { and, asc, eq, gte, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { predictionGroundTruth, predictionLog, type PredictionLogRow } from '../db/schema.js';
 import { ValidationError } from '../errors.js';
+import { checkRequestId } from './request-id.js';
 
 export interface GroundTruthValue {
   /** Row of the request (0 for a single-row request). */
@@ -33,7 +34,7 @@ export function parseGroundTruth(body: unknown): GroundTruthValue[] {
 }
 
 export async function attachGroundTruth(db: Database, requestId: string, values: readonly GroundTruthValue[]): Promise<void> {
-  if (!requestId || requestId.length > 200) throw new ValidationError('A ground truth needs the request id the scorer returned (at most 200 characters).');
+  checkRequestId(requestId, 'the ground truth');
   await db
     .insert(predictionGroundTruth)
     .values(values.map((v) => ({ requestId, rowIndex: v.row, value: v.value })))

@@ -15,6 +15,12 @@ export interface ScorerAdmin {
   setRouting(model: string, policy: RoutingPolicy): Promise<RoutingChange>;
   routing(model: string): Promise<RoutingPolicy | null>;
   stats(model: string, windowSeconds?: number): Promise<ModelStats>;
+  /**
+   * A version's registry status, from the scorer's database: how `steward deploy start` checks a
+   * version while the running stack holds the embedded database. NotFoundError for an unknown model
+   * or version; undefined when this scorer cannot tell (no database, or an older scorer).
+   */
+  versionStatus(model: string, version: number): Promise<string | undefined>;
 }
 
 export function httpScorerAdmin(url: string, options: { adminToken?: string; timeoutMs?: number } = {}): ScorerAdmin {
@@ -56,5 +62,15 @@ export function httpScorerAdmin(url: string, options: { adminToken?: string; tim
       }
     },
     stats: (name, windowSeconds) => call<ModelStats>('GET', `${model(name)}/stats${windowSeconds === undefined ? '' : `?windowSeconds=${windowSeconds}`}`),
+    versionStatus: async (name, version) => {
+      try {
+        return (await call<{ status: string }>('GET', `${model(name)}/versions/${version}`)).status;
+      } catch (error) {
+        // An older scorer has no such route: it cannot tell, which is not "no such version".
+        if (error instanceof NotFoundError && error.message.startsWith('No route')) return undefined;
+        if (error instanceof UnavailableError && (error.details as { status?: number } | undefined)?.status === 501) return undefined;
+        throw error;
+      }
+    },
   };
 }

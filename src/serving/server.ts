@@ -14,10 +14,12 @@
  *   PUT  /admin/models/{name}/routing                  set a routing policy (loads what it needs first)
  *   POST /admin/models/{name}/reload                   { ref? }: re-resolve the followed alias
  *   GET  /admin/models/{name}/stats?windowSeconds=     live per-version statistics
+ *   GET  /admin/models/{name}/versions/{v}             a version's registry status (needs the database)
  *
  * Every answer to a scoring request carries the request id (body and `x-request-id`) and the
  * version that answered; every error is `{ "error": "..." }` with a 4xx status for the caller's
- * mistakes (413 for a body over the limit) and 5xx only for the server's own.
+ * mistakes (413 for a body over the limit; 400 for a request id over MAX_REQUEST_ID_LENGTH, in a
+ * header, a body or a path alike) and 5xx only for the server's own.
  */
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -25,10 +27,12 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Database } from '../db/client.js';
 import { isStewardError, NotFoundError, ValidationError } from '../errors.js';
 import type { Logger } from '../platform/logger.js';
+import { requireVersion } from '../registry/lookup.js';
 import type { Enricher } from './enrichment.js';
 import { attachGroundTruth, parseGroundTruth } from './ground-truth.js';
 import type { ScorerMetrics } from './metrics.js';
 import type { ModelHost, ScoreResult } from './model-host.js';
+import { checkRequestId, MAX_REQUEST_ID_LENGTH } from './request-id.js';
 import type { ServingSignature } from './signature.js';
 import { batchFromOip, decodeOip, decodeRecords, type Batch } from './validation.js';
 
@@ -53,7 +57,6 @@ export interface ScorerServerOptions {
 }
 
 const { version: STEWARD_VERSION } = createRequire(import.meta.url)('../../package.json') as { version: string };
-const MAX_REQUEST_ID = 200;
 
 interface ModelParams {
   name: string;
@@ -65,7 +68,27 @@ interface VersionParams extends ModelParams {
 export function createScorerServer(options: ScorerServerOptions): FastifyInstance {
   const { host } = options;
   const bodyLimit = options.bodyLimit ?? 1024 * 1024;
-  const app = Fastify({ logger: false, bodyLimit, return503OnClosing: true });
+  const app = Fastify({
+    logger: false,
+    bodyLimit,
+    return503OnClosing: true,
+    // No path segment (model name, version, request id) may be longer than a request id, even
+    // percent-encoded (at most 12 characters per character): a longer one is refused here, before
+    // routing, in the scorer's own error shape rather than fastify's 414. Shorter ones reach the
+    // route, which checks the decoded request id against the limit itself.
+    routerOptions: { maxParamLength: MAX_REQUEST_ID_LENGTH * 12 },
+    frameworkErrors: (error, request, reply) => {
+      const path = request.url.split('?')[0] ?? '';
+      const groundTruth = /^\/predictions\/([^/]*)\/ground-truth\/?$/.exec(path);
+      const message =
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? groundTruth
+            ? `The request id in the path has ${decodedLength(groundTruth[1]!)} characters; request ids are at most ${MAX_REQUEST_ID_LENGTH}.`
+            : `A path segment of ${request.method} ${path.slice(0, 60)}... is too long: model names, versions and request ids are at most ${MAX_REQUEST_ID_LENGTH} characters.`
+          : `Bad request: ${error.message}`;
+      void (reply as FastifyReply).status(400).send({ error: message });
+    },
+  });
   // The scorer speaks JSON only: anything else is 415, not a string that fails validation later.
   app.removeContentTypeParser('text/plain');
 
@@ -137,6 +160,7 @@ export function createScorerServer(options: ScorerServerOptions): FastifyInstanc
   });
 
   app.post<{ Params: { requestId: string } }>('/predictions/:requestId/ground-truth', async (request, reply) => {
+    checkRequestId(request.params.requestId, 'the path');
     if (!options.db) return reply.status(501).send({ error: 'This scorer has no database to attach ground truth to; start it with one.' });
     await attachGroundTruth(options.db, request.params.requestId, parseGroundTruth(request.body));
     return reply.status(204).send();
@@ -173,6 +197,12 @@ export function createScorerServer(options: ScorerServerOptions): FastifyInstanc
       if (ref !== undefined && typeof ref !== 'string') throw new ValidationError('"ref" must be a string such as "champion", "4" or "flight-delay@champion".');
       return host.reload(request.params.name, ref);
     });
+    // A version's registry status: what `steward deploy start` checks before it starts a deployment.
+    admin.get<{ Params: VersionParams }>('/admin/models/:name/versions/:version', async (request, reply) => {
+      if (!options.db) return reply.status(501).send({ error: 'This scorer has no registry database to read versions from.' });
+      const row = await requireVersion(options.db, request.params.name, versionOf(request.params));
+      return { model: row.modelName, version: row.version, status: row.status };
+    });
     admin.get<{ Params: ModelParams; Querystring: { windowSeconds?: string } }>('/admin/models/:name/stats', async (request) => {
       const raw = request.query.windowSeconds;
       const seconds = raw === undefined ? undefined : Number(raw);
@@ -189,10 +219,19 @@ function versionOf(params: VersionParams): number {
   return Number(params.version);
 }
 
+/** The caller's request id (the OIP body's `id`, else `x-request-id`), checked against the one limit; else a new UUID. */
 function requestIdOf(request: FastifyRequest, bodyId?: unknown): string {
-  if (typeof bodyId === 'string' && bodyId.length > 0 && bodyId.length <= MAX_REQUEST_ID) return bodyId;
+  if (typeof bodyId === 'string' && bodyId.length > 0) return checkRequestId(bodyId, 'the body\'s "id"');
   const header = request.headers['x-request-id'];
-  return typeof header === 'string' && header.length > 0 && header.length <= MAX_REQUEST_ID ? header : randomUUID();
+  return typeof header === 'string' && header.length > 0 ? checkRequestId(header, 'the x-request-id header') : randomUUID();
+}
+
+function decodedLength(segment: string): number {
+  try {
+    return decodeURIComponent(segment).length;
+  } catch {
+    return segment.length;
+  }
 }
 
 function routingKeyOf(request: FastifyRequest): string | undefined {

@@ -137,12 +137,39 @@ function names(list: Iterable<string>): string {
   return [...list].map((n) => `"${n}"`).join(', ');
 }
 
+/** Keys other APIs wrap rows or tensors in (KServe v1 `instances`, OIP `inputs`, `rows`, `data`). */
+const WRAPPERS = ['rows', 'instances', 'inputs', 'data'];
+
+/**
+ * A single /predict object that is not one row but a wrapper around rows (`{"rows": [...]}`,
+ * `{"instances": [...]}`, ...) or columns (`{"hour": [8, 20], ...}`): refused with the shapes
+ * /predict takes, rather than with the first feature it seems to lack. A model whose own input is
+ * named like a wrapper, or whose inputs take arrays, still gets its rows as they are.
+ */
+function refuseWrapped(signature: ServingSignature, record: Record<string, unknown>): void {
+  const keys = Object.keys(record);
+  if (keys.length === 0) return;
+  const inputs = signature.inputs.map((s) => s.name);
+  const example = `{ ${inputs.slice(0, 3).map((n) => `"${n}": ...`).join(', ')}${inputs.length > 3 ? ', ...' : ''} }`;
+  const accepted = `/predict takes one row as an object of named features, ${example}, or an array of such rows, [${example}, ...]`;
+  const only = keys.length === 1 ? keys[0]! : undefined;
+  if (only !== undefined && WRAPPERS.includes(only) && !signature.index.has(only)) {
+    const tensors = only === 'inputs' ? '; OIP v2 tensors go to POST /v2/models/{model}/infer' : '';
+    throw new ValidationError(`${accepted}. This body wraps its rows in "${only}": send the rows themselves as the body${tensors}.`, { wrapper: only });
+  }
+  const columns = keys.every((k) => Array.isArray(record[k]));
+  if (columns && keys.some((k) => signature.index.get(k) === undefined || signature.inputs[signature.index.get(k)!]!.width === 1)) {
+    throw new ValidationError(`${accepted}. This body is an object of arrays (columns): send one object per row instead.`, { columns: keys.slice(0, 10) });
+  }
+}
+
 /**
  * Row objects keyed by feature name (/predict). `single` drops the row number from messages when
  * the caller sent one object rather than an array.
  */
 export function batchFromRecords(signature: ServingSignature, records: readonly unknown[], single = false): Batch {
   const rows = records.length;
+  if (single && rows === 1 && typeof records[0] === 'object' && records[0] !== null && !Array.isArray(records[0])) refuseWrapped(signature, records[0] as Record<string, unknown>);
   checkRows(signature, rows, 'rows');
   const inputs = signature.inputs;
   const columns = inputs.map((spec) => allocate(spec, rows * spec.width));

@@ -20,6 +20,7 @@ import { renderModelCard } from '../../src/registry/model-card.js';
 import { registerModelVersion } from '../../src/registry/models.js';
 import { attachGroundTruth } from '../../src/serving/ground-truth.js';
 import { describeEachDriver, useTestDatabase } from '../support/databases.js';
+import { approveVersion } from '../support/registry-fixtures.js';
 
 const at = (minutes: number) => new Date(Date.UTC(2001, 5, 1, 0, minutes));
 
@@ -81,6 +82,7 @@ describeEachDriver('monitoring window', (driver) => {
           : {}),
       });
     }
+    await approveVersion(db.handle.db, 'delay', 1);
     await setAlias(db.handle.db, { modelName: 'delay', alias: 'champion', version: 1, actor: 'ada', reason: 'test' });
     const loaded = await loadVersionReference(db.handle.db, artifacts, 'delay', 'champion');
     expect(loaded).toEqual({ version: 1, reference });

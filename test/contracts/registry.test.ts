@@ -10,7 +10,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
 import { modelHistory, modelVersions } from '../../src/db/schema.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../src/errors.js';
-import { setAlias, unsetAlias } from '../../src/registry/aliases.js';
+import { auditTrail } from '../../src/governance/audit.js';
+import { grantAccess } from '../../src/governance/access.js';
+import { createPrincipal, PermissionDeniedError } from '../../src/governance/identity.js';
+import { AliasRefusedError, setAlias, unsetAlias, type SetAliasInput } from '../../src/registry/aliases.js';
 import { modelHistoryOf } from '../../src/registry/history.js';
 import { transitionModelVersion } from '../../src/registry/lifecycle.js';
 import { listModels, listVersions, resolveModelRef } from '../../src/registry/lookup.js';
@@ -128,20 +131,20 @@ describeEachDriver('model registry contract', (driver) => {
   it('sets, moves, resolves and unsets aliases, recording each previous target', async () => {
     const v1 = await register('aliased', 'f1');
     const v2 = await register('aliased', 'f2');
-    expect(await setAlias(db.handle.db, { modelName: 'aliased', alias: 'champion', version: v1, actor: 'ada', reason: 'first model' })).toEqual({
+    expect(await setAlias(db.handle.db, { modelName: 'aliased', alias: 'favourite', version: v1, actor: 'ada', reason: 'first model' })).toEqual({
       modelName: 'aliased',
-      alias: 'champion',
+      alias: 'favourite',
       version: 1,
       previous: null,
       changed: true,
     });
-    const moved = await setAlias(db.handle.db, { modelName: 'aliased', alias: 'champion', version: v2, actor: 'grace', reason: 'better auc' });
+    const moved = await setAlias(db.handle.db, { modelName: 'aliased', alias: 'favourite', version: v2, actor: 'grace', reason: 'better auc' });
     expect(moved).toMatchObject({ version: 2, previous: 1, changed: true });
-    const repeated = await setAlias(db.handle.db, { modelName: 'aliased', alias: 'champion', version: v2, actor: 'grace', reason: 'retry' });
+    const repeated = await setAlias(db.handle.db, { modelName: 'aliased', alias: 'favourite', version: v2, actor: 'grace', reason: 'retry' });
     expect(repeated).toMatchObject({ version: 2, previous: 2, changed: false });
     await setAlias(db.handle.db, { modelName: 'aliased', alias: 'challenger', version: v1, ...who });
 
-    expect((await resolveModelRef(db.handle.db, 'aliased@champion')).version).toBe(2);
+    expect((await resolveModelRef(db.handle.db, 'aliased@favourite')).version).toBe(2);
     expect((await resolveModelRef(db.handle.db, 'aliased@challenger')).version).toBe(1);
     expect((await resolveModelRef(db.handle.db, 'aliased@1')).artifactSha256).toBe('f1'.padEnd(64, '0'));
     expect((await listModels(db.handle.db)).find((m) => m.name === 'aliased')).toEqual({
@@ -149,17 +152,17 @@ describeEachDriver('model registry contract', (driver) => {
       versions: 2,
       latestVersion: 2,
       latestStatus: 'registered',
-      aliases: { challenger: 1, champion: 2 },
+      aliases: { challenger: 1, favourite: 2 },
     });
 
     expect(await unsetAlias(db.handle.db, { modelName: 'aliased', alias: 'challenger', actor: 'ada', reason: 'experiment over' })).toMatchObject({ version: null, previous: 1 });
-    await expect(resolveModelRef(db.handle.db, 'aliased@challenger')).rejects.toThrow('Model "aliased" has no alias "challenger" (its aliases: champion).');
+    await expect(resolveModelRef(db.handle.db, 'aliased@challenger')).rejects.toThrow('Model "aliased" has no alias "challenger" (its aliases: favourite).');
     await expect(unsetAlias(db.handle.db, { modelName: 'aliased', alias: 'challenger', ...who })).rejects.toThrow('Model "aliased" has no alias "challenger" to unset.');
 
     const events = (await modelHistoryOf(db.handle.db, 'aliased')).filter((e) => e.kind !== 'registered');
     expect(events.map((e) => [e.kind, e.alias, e.from, e.to, e.actor, e.reason])).toEqual([
-      ['alias_set', 'champion', null, '1', 'ada', 'first model'],
-      ['alias_set', 'champion', '1', '2', 'grace', 'better auc'],
+      ['alias_set', 'favourite', null, '1', 'ada', 'first model'],
+      ['alias_set', 'favourite', '1', '2', 'grace', 'better auc'],
       ['alias_set', 'challenger', null, '1', 'ada', 'test'],
       ['alias_unset', 'challenger', '1', null, 'ada', 'experiment over'],
     ]);
@@ -167,13 +170,91 @@ describeEachDriver('model registry contract', (driver) => {
 
   it('refuses an alias to a version that does not exist, leaving the alias where it was', async () => {
     await register('pointed', 'g1');
-    await setAlias(db.handle.db, { modelName: 'pointed', alias: 'champion', version: 1, ...who });
-    await expect(setAlias(db.handle.db, { modelName: 'pointed', alias: 'champion', version: 9, ...who })).rejects.toThrow(
+    await setAlias(db.handle.db, { modelName: 'pointed', alias: 'favourite', version: 1, ...who });
+    await expect(setAlias(db.handle.db, { modelName: 'pointed', alias: 'favourite', version: 9, ...who })).rejects.toThrow(
       'Model "pointed" has no version 9 (its latest is 1).',
     );
     await expect(resolveModelRef(db.handle.db, 'pointed@9')).rejects.toThrow(NotFoundError);
-    expect((await resolveModelRef(db.handle.db, 'pointed@champion')).version).toBe(1);
+    expect((await resolveModelRef(db.handle.db, 'pointed@favourite')).version).toBe(1);
     expect(await historyKinds('pointed')).toEqual(['registered v1 ->registered', 'alias_set v1 ->1']);
+  });
+
+  it('moves a protected alias only onto a version approved through a sign-off, auditing every refusal', async () => {
+    const v1 = await register('guarded', 'p1');
+    const refusalOf = (alias: string, extra: Partial<SetAliasInput> = {}) =>
+      setAlias(db.handle.db, { modelName: 'guarded', alias, version: v1, actor: 'ada', reason: 'looks good', ...extra }).then(
+        () => undefined,
+        (error: unknown) => error as AliasRefusedError,
+      );
+    for (const alias of ['champion', 'production']) {
+      const refused = await refusalOf(alias);
+      expect(refused).toBeInstanceOf(AliasRefusedError);
+      expect(refused!.message).toBe(
+        `guarded v1 is registered, not approved: only a version approved through a sign-off can be ${alias} (a protected alias). ` +
+          'A version is approved through the sign-off of a release pipeline (e.g. `steward run release-flight-delay`), where reviewers decide with `steward approvals list` and `steward approvals approve <id> --role <role>`.',
+      );
+      expect(refused!.details).toEqual({ model: 'guarded', version: 1, alias, status: 'registered' });
+    }
+    // A project's own protected alias (STEWARD_PROTECTED_ALIASES) is held to the same rule; other aliases move freely.
+    expect(await refusalOf('staging', { protectedAliases: ['staging'] })).toBeInstanceOf(AliasRefusedError);
+    expect(await setAlias(db.handle.db, { modelName: 'guarded', alias: 'challenger', version: v1, ...who })).toMatchObject({ changed: true });
+    // Waiting for its sign-off: the refusal says where the sign-off is.
+    for (const to of ['validated', 'pending_approval']) await transitionModelVersion(db.handle.db, { modelName: 'guarded', version: v1, to, actor: 'ci', reason: 'release' });
+    expect((await refusalOf('champion'))!.message).toMatch(/^guarded v1 is pending_approval, not approved: .* Its sign-off is open: reviewers find it with `steward approvals list`/);
+    await expect(resolveModelRef(db.handle.db, 'guarded@champion')).rejects.toThrow(NotFoundError);
+
+    await transitionModelVersion(db.handle.db, { modelName: 'guarded', version: v1, to: 'approved', actor: 'grace', reason: 'signed off', workflowId: 'release-1' });
+    expect(await setAlias(db.handle.db, { modelName: 'guarded', alias: 'champion', version: v1, actor: 'ada', reason: 'approved' })).toMatchObject({ version: 1, changed: true });
+    // Deployed since: still approved through its sign-off.
+    await transitionModelVersion(db.handle.db, { modelName: 'guarded', version: v1, to: 'deployed', actor: 'steward', reason: 'canary passed' });
+    expect(await setAlias(db.handle.db, { modelName: 'guarded', alias: 'production', version: v1, actor: 'steward', reason: 'canary passed' })).toMatchObject({ changed: true });
+
+    // Only the moves that happened are in the history; the refusals are in the audit trail.
+    expect((await historyKinds('guarded')).filter((k) => k.startsWith('alias'))).toEqual(['alias_set v1 ->1', 'alias_set v1 ->1', 'alias_set v1 ->1']);
+    const refusals = (await auditTrail(db.handle.db, { subject: 'model:guarded' })).filter((e) => e.action === 'model.alias_refused');
+    expect(refusals.map((e) => [e.actor, (e.details as { alias: string }).alias, (e.details as { refusal: string }).refusal.split(':')[0]])).toEqual([
+      ['ada', 'champion', 'guarded v1 is registered, not approved'],
+      ['ada', 'production', 'guarded v1 is registered, not approved'],
+      ['ada', 'staging', 'guarded v1 is registered, not approved'],
+      ['ada', 'champion', 'guarded v1 is pending_approval, not approved'],
+    ]);
+  });
+
+  it("moves a pii model's protected alias only for a principal allowed to deploy it", async () => {
+    const {
+      version: { version },
+    } = await registerModelVersion(db.handle.db, {
+      modelName: 'sensitive',
+      artifactUri: artifactUri('s1'),
+      artifactSha256: hex('s1'),
+      trainingSetUri: artifactUri('ts'),
+      metrics: { auc: 0.7 },
+      signature: { inputs: [{ name: 'email_domain', type: 'string' }], outputs: ['label', 'probabilities'] },
+      runId: 'run-sensitive',
+      algorithm: 'logistic-regression',
+      metadata: { features: [{ name: 'email_domain', type: 'string', sensitivity: 'pii' }] },
+    });
+    for (const to of ['validated', 'pending_approval', 'approved']) await transitionModelVersion(db.handle.db, { modelName: 'sensitive', version, to, actor: 'grace', reason: 'signed off' });
+    await createPrincipal(db.handle.db, { name: 'eve', roles: ['engineer'], actor: 'test' });
+    await createPrincipal(db.handle.db, { name: 'rita', roles: ['release-manager'], actor: 'test' });
+    await grantAccess(db.handle.db, { role: 'release-manager', permission: 'deploy', resource: 'model:sensitive', actor: 'test' });
+
+    const denied = await setAlias(db.handle.db, { modelName: 'sensitive', alias: 'champion', version, actor: 'eve', reason: 'ship it' }).then(() => undefined, (e: unknown) => e as Error);
+    expect(denied).toBeInstanceOf(PermissionDeniedError);
+    expect(denied!.message).toMatch(/^Permission denied: eve may not deploy model:sensitive \(pii\)/);
+    expect(await setAlias(db.handle.db, { modelName: 'sensitive', alias: 'champion', version, actor: 'rita', reason: 'ship it' })).toMatchObject({ changed: true });
+    // A workflow step after its sign-off moves it as itself (the run's principal was checked before the step).
+    expect(await setAlias(db.handle.db, { modelName: 'sensitive', alias: 'production', version, actor: 'steward', reason: 'deployed', principal: null })).toMatchObject({ changed: true });
+
+    const trail = await auditTrail(db.handle.db, { subject: 'model:sensitive' });
+    expect(trail.map((e) => [e.action, e.actor]).filter(([a]) => a !== 'model.transition' && a !== 'model.registered' && a !== 'access.granted')).toEqual([
+      ['access.denied', 'eve'],
+      ['model.alias_refused', 'eve'],
+      ['access.allowed', 'rita'],
+      ['model.alias_set', 'rita'],
+      ['model.alias_set', 'steward'],
+    ]);
+    expect((await resolveModelRef(db.handle.db, 'sensitive@champion')).version).toBe(version);
   });
 
   it('keeps history append-only: the database refuses to rewrite or delete an event', async () => {
@@ -190,12 +271,12 @@ describeEachDriver('model registry contract', (driver) => {
   it('renders a Markdown model card with status, aliases, signature, metrics, lineage and history', async () => {
     await register('carded', 'i1', { auc: 0.7125, accuracy: 0.64 });
     await transitionModelVersion(db.handle.db, { modelName: 'carded', version: 1, to: 'validated', actor: 'ada', reason: 'beats baseline | by 2 points' });
-    await setAlias(db.handle.db, { modelName: 'carded', alias: 'champion', version: 1, actor: 'grace', reason: 'only candidate' });
-    const card = await renderModelCard(db.handle.db, 'carded', 'champion', { format: 'markdown' });
+    await setAlias(db.handle.db, { modelName: 'carded', alias: 'favourite', version: 1, actor: 'grace', reason: 'only candidate' });
+    const card = await renderModelCard(db.handle.db, 'carded', 'favourite', { format: 'markdown' });
     expect(card).toContain('# Model card: carded v1');
     for (const line of [
       '| Status | validated |',
-      '| Aliases | champion |',
+      '| Aliases | favourite |',
       '| Algorithm | logistic-regression |',
       `| Training set | ${'artifact://sha256/'.padEnd(82, 'a')} |`,
       '| Produced by run | run-carded-i1 |',
@@ -211,7 +292,7 @@ describeEachDriver('model registry contract', (driver) => {
       expect(card).toContain(line);
     }
     expect(card).toMatch(/\| registered → validated \| ada \| beats baseline \\\| by 2 points \| {2}\|/);
-    expect(card).toMatch(/\| alias champion set to v1 \| grace \| only candidate \|/);
+    expect(card).toMatch(/\| alias favourite set to v1 \| grace \| only candidate \|/);
     expect(card.indexOf('registered as registered')).toBeLessThan(card.indexOf('registered → validated'));
   });
 

@@ -22,6 +22,7 @@ import { setAlias } from '../../src/registry/aliases.js';
 import { LocalArtifactStore } from '../../src/registry/artifacts.js';
 import { pipelines } from '../../pipelines/index.js';
 import { describeEachDriver } from '../support/databases.js';
+import { approveVersion } from '../support/registry-fixtures.js';
 import { FIXTURE_SIGNATURE, fixtureRow, registerFixture, trainFixtureModel } from '../support/serving-models.js';
 import { useTemporalWorker } from '../support/temporal.js';
 
@@ -63,6 +64,7 @@ describeEachDriver('score-flights pipeline (batch scoring step)', (driver) => {
   beforeAll(async () => {
     const bytes = await trainFixtureModel(7);
     const version = await registerFixture(harness.database.db, artifacts, MODEL, bytes, FIXTURE_SIGNATURE);
+    await approveVersion(harness.database.db, MODEL, version);
     await setAlias(harness.database.db, { modelName: MODEL, alias: 'champion', version, actor: 'test', reason: 'first champion' });
     const session = await InferenceSession.create(bytes);
     const out = await session.run({

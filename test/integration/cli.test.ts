@@ -4,13 +4,15 @@
  * `steward dev` serves the API (a reviewer approves the demo's release there from the CLI) and
  * stops cleanly on SIGTERM.
  */
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { firstFreePort } from '../../src/platform/ports.js';
-import { runSteward, spawnSteward, waitForOutput } from '../support/processes.js';
+import { runSteward, spawnSteward, waitForOutput, type Spawned } from '../support/processes.js';
 
 describe('steward CLI on the embedded stack', () => {
   let home: string;
@@ -157,5 +159,130 @@ describe('steward CLI on the embedded stack', () => {
     }
     const exit = await dev.exited;
     expect(exit.code, dev.output()).toBe(0);
+  });
+});
+
+describe('steward CLI: run ids, --wait through a Temporal outage, approval codes for the plain temporal CLI', { timeout: 900_000 }, () => {
+  let home: string;
+  let env: NodeJS.ProcessEnv;
+  let port: number;
+  let worker: Spawned | undefined;
+
+  beforeAll(async () => {
+    home = fs.mkdtempSync(path.join(os.tmpdir(), 'steward-cli-wait-'));
+    // A port other than Temporal's default, as a reviewer's or CI's stack often has.
+    port = (await firstFreePort(21_000 + Math.floor(Math.random() * 19_000)))!;
+    env = {
+      STEWARD_HOME: home,
+      STEWARD_TEMPORAL_CLI: inject('temporalCli'),
+      STEWARD_TEMPORAL_PORT: String(port),
+      STEWARD_TEMPORAL_UI_PORT: String((await firstFreePort(port + 300))!),
+      STEWARD_TASK_QUEUE: 'cli-wait-test',
+      DATABASE_URL: '',
+      TEMPORAL_ADDRESS: '',
+      TEMPORAL_NAMESPACE: '',
+    };
+  });
+  afterAll(async () => {
+    worker?.child.kill('SIGTERM');
+    await worker?.exited;
+    await runSteward(['server', 'stop'], env);
+    fs.rmSync(home, { recursive: true, force: true });
+  });
+
+  it('refuses an over-long or malformed run id in one line, with no stack trace, before reaching Temporal', async () => {
+    // No Temporal runs yet: the id is refused first, so the message is about the id.
+    const long = 'a'.repeat(3000);
+    const expected = `error: A run id is at most 200 characters; this one has 3,000 ("${'a'.repeat(24)}...").\n`;
+    expect(await runSteward(['status', long], env)).toEqual({ code: 1, output: expected });
+    expect(await runSteward(['run', 'flight-delay-summary', '--run-id', long, '--wait'], env)).toEqual({ code: 1, output: expected });
+    const json = await runSteward(['--json', 'status', 'my run'], env);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.output)).toEqual({
+      error: { code: 'VALIDATION_FAILED', message: 'Run id "my run" has characters a run id may not have (" "): use letters, digits and . _ : @ - (at most 200), starting with a letter or a digit.', details: { runId: 'my run' } },
+    });
+  });
+
+  it('keeps `run --wait` waiting through a Temporal outage and exits with the run\'s own outcome: 0 completed, 3 failed', async () => {
+    const help = await runSteward(['run', '--help'], env);
+    expect(help.output).toContain('Exit codes with --wait:');
+    expect(help.output).toMatch(/^ {2}3 {4}the run failed/m);
+
+    expect((await runSteward(['server', 'start'], env)).output).toContain(`127.0.0.1:${port}`);
+    // No worker yet: the run waits for one, and the command waits for the run.
+    const waiting = spawnSteward(['run', 'flight-delay-summary', '--param', 'rows=2000', '--wait'], env);
+    await waitForOutput(waiting, /Waiting for run (flight-delay-summary-\S+)/, 120_000);
+    const runId = /Waiting for run (flight-delay-summary-\S+)/.exec(waiting.output())![1]!;
+
+    // Temporal goes away: the command says so and keeps waiting, instead of exiting 1.
+    expect((await runSteward(['server', 'stop'], env)).output).toContain('Temporal dev server stopped.');
+    await waitForOutput(waiting, new RegExp(`Temporal at 127\\.0\\.0\\.1:${port} is unreachable \\(.+\\)\\. Run ${runId} goes on`), 120_000);
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(waiting.child.exitCode).toBeNull();
+
+    // Temporal is back (its history persisted): the command resumes, and a worker runs the run to the end.
+    expect((await runSteward(['server', 'start'], env)).output).toContain(`127.0.0.1:${port}`);
+    await waitForOutput(waiting, /answers again \(unreachable for/, 300_000);
+    worker = spawnSteward(['worker'], env);
+    const done = await waiting.exited;
+    expect(done.code, waiting.output()).toBe(0);
+    expect(waiting.output()).toContain(`Run ${runId} (pipeline flight-delay-summary): COMPLETED`);
+
+    // A run that really fails is the only non-zero outcome, with its own code.
+    const failed = await runSteward(['run', 'flight-delay-summary', '--param', 'source=vega:no-such-file.parquet', '--wait'], env);
+    expect(failed.code, failed.output).toBe(3);
+    expect(failed.output).toMatch(/: FAILED/);
+    expect(failed.output).toContain('vega-datasets has no file no-such-file.parquet');
+
+    worker.child.kill('SIGTERM');
+    expect((await worker.exited).code).toBe(0);
+    worker = undefined;
+  });
+
+  it('prints an approval code\'s temporal command with --address (and --namespace), which reaches this Temporal on its non-default port', async () => {
+    // A run waiting for a worker stands in for a release waiting at its gate; a stub of Steward's API issues the code.
+    const started = await runSteward(['--json', 'run', 'flight-delay-summary', '--param', 'rows=1000'], env);
+    expect(started.code, started.output).toBe(0);
+    const { runId } = JSON.parse(started.output.slice(started.output.indexOf('{'))) as { runId: string };
+    const api = http.createServer((request, response) => {
+      response.setHeader('content-type', 'application/json');
+      if (request.method === 'POST' && request.url === '/api/approvals/apr-0123456789ab/codes') {
+        response.end(JSON.stringify({ code: 'dc-test-code', approvalId: 'apr-0123456789ab', principal: 'rita', role: 'technical', expiresAt: '2030-01-01T00:00:00.000Z' }));
+      } else if (request.method === 'GET' && request.url === '/api/approvals/apr-0123456789ab') {
+        response.end(JSON.stringify({ id: 'apr-0123456789ab', gate: 'signoff', workflowId: runId, pipeline: 'flight-delay-summary', status: 'waiting' }));
+      } else {
+        response.statusCode = 404;
+        response.end(JSON.stringify({ error: { code: 'NOT_FOUND', message: 'no' } }));
+      }
+    });
+    await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
+    const apiUrl = `http://127.0.0.1:${(api.address() as net.AddressInfo).port}`;
+    const reviewer = { ...env, STEWARD_API_URL: apiUrl, STEWARD_TOKEN: 'stw_test' };
+    try {
+      const payload = `'{"gate":"signoff","principal":"rita","role":"technical","decision":"approve","comment":"...","code":"dc-test-code"}'`;
+      // The embedded dev server on its non-default port.
+      const local = await runSteward(['approvals', 'code', 'apr-0123456789ab', '--role', 'technical'], reviewer);
+      expect(local.code, local.output).toBe(0);
+      const command = `temporal workflow signal --address 127.0.0.1:${port} --workflow-id ${runId} --name decide --input ${payload}`;
+      expect(local.output).toContain(`  ${command}\n`);
+      // TEMPORAL_ADDRESS and a namespace other than default are named too.
+      const remote = await runSteward(['approvals', 'code', 'apr-0123456789ab', '--role', 'technical'], { ...reviewer, TEMPORAL_ADDRESS: 'temporal.internal:7443', TEMPORAL_NAMESPACE: 'ml-prod' });
+      expect(remote.output).toContain(`  temporal workflow signal --address temporal.internal:7443 --namespace ml-prod --workflow-id ${runId} --name decide --input ${payload}\n`);
+      const json = await runSteward(['--json', 'approvals', 'code', 'apr-0123456789ab', '--role', 'technical'], reviewer);
+      expect(JSON.parse(json.output)).toMatchObject({ workflowId: runId, temporal: { address: `127.0.0.1:${port}`, namespace: 'default' }, command });
+
+      // The printed command, run as printed (with the real temporal CLI), reaches this server and its workflow.
+      const cli = inject('temporalCli');
+      const ran = await new Promise<{ code: number; output: string }>((resolve) =>
+        execFile('sh', ['-c', command.replace(/^temporal /, `'${cli}' `)], { env: { ...process.env, TEMPORAL_ADDRESS: '' } }, (error, stdout, stderr) =>
+          resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, output: stdout + stderr }),
+        ),
+      );
+      expect(ran.code, ran.output).toBe(0);
+      expect(ran.output).toMatch(/Signal workflow succeeded/i);
+    } finally {
+      api.close();
+      await new Promise<void>((resolve) => execFile(inject('temporalCli'), ['workflow', 'terminate', '--address', `127.0.0.1:${port}`, '--workflow-id', runId, '--reason', 'test over'], () => resolve()));
+    }
   });
 });

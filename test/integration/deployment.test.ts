@@ -36,6 +36,8 @@ import { allLineageEvents } from '../../src/lineage/store.js';
 import { describeEachDriver } from '../support/databases.js';
 import { eventOf, runEventErrors } from '../support/openlineage.js';
 import { quietLogger, useTemporalWorker } from '../support/temporal.js';
+import { runSteward } from '../support/processes.js';
+import { ValidationError } from '../../src/errors.js';
 import { restoreRouting } from '../../src/serving/hosted-scorer.js';
 import { FIXTURE_SIGNATURE, fixtureRow, registerFixture, trainFixtureModel } from '../support/serving-models.js';
 
@@ -314,6 +316,49 @@ describeEachDriver('deployments', (driver) => {
     expect(await failure({ steps: [50, 20] })).toMatchObject({ type: 'VALIDATION_FAILED', message: expect.stringContaining('Canary steps must increase') });
     expect(await failure({ thresholds: { minRequests: 0 } })).toMatchObject({ type: 'VALIDATION_FAILED', message: expect.stringContaining('minRequests must be') });
     await expect(rollbackDeployment(harness.env.client, harness.taskQueue, 'no-such-model', { reason: 'x', actor: 'oncall' })).rejects.toThrow(/no promoted deployment/);
+  });
+
+  it('refuses `deploy start` of a version that is not approved before anything starts, saying how to get it approved', async () => {
+    const message = (version: number) =>
+      `${MODEL} v${version} is registered, not approved: only a version approved through a sign-off can be deployed. ` +
+      'A version is approved through the sign-off of a release pipeline (e.g. `steward run release-flight-delay`), where reviewers decide with `steward approvals list` and `steward approvals approve <id> --role <role>`.';
+    const deploymentsNow = async () => (await listDeploymentRuns(harness.env.client, { model: MODEL, limit: 1000 })).map((r) => r.deploymentId).sort();
+    const before = await deploymentsNow();
+
+    // The library: startDeployment reads the status first and starts nothing.
+    const lookup = async (model: string, version: number) => (await requireVersion(db(), model, version)).status;
+    const refused = await startDeployment(harness.env.client, harness.taskQueue, { model: MODEL, version: v.unapproved!, strategy: 'canary', startedBy: 'deployment-test' }, { versionStatus: lookup }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(refused).toBeInstanceOf(ValidationError);
+    expect(refused!.message).toBe(message(v.unapproved!));
+    // The scorer the stack hosts answers the same question for a CLI that cannot open the embedded database.
+    expect(await httpScorerAdmin(base).versionStatus(MODEL, v.unapproved!)).toBe('registered');
+    expect(await httpScorerAdmin(base).versionStatus(MODEL, v.shadowed!)).toBe('approved');
+
+    // The CLI as a user runs it: one line, exit 1, no stack trace. With PostgreSQL it reads the database;
+    // with PGlite (held by this process, as by `steward dev`) it asks the stack's scorer.
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'steward-deploy-cli-'));
+    try {
+      if (driver === 'pglite') fs.symlinkSync(harness.database.location, path.join(home, 'pglite'));
+      const env = {
+        STEWARD_HOME: home,
+        TEMPORAL_ADDRESS: harness.env.address,
+        STEWARD_TASK_QUEUE: harness.taskQueue,
+        STEWARD_SCORER_URL: base,
+        DATABASE_URL: driver === 'postgres' ? harness.database.location : '',
+      };
+      const cli = await runSteward(['deploy', 'start', MODEL, '--version', String(v.unapproved), '--as', 'ana'], env);
+      expect([cli.code, cli.output]).toEqual([1, `error: ${message(v.unapproved!)}\n`]);
+      const missing = await runSteward(['deploy', 'start', MODEL, '--version', '999'], env);
+      expect([missing.code, missing.output]).toEqual([1, `error: Model "${MODEL}" has no version 999 (its latest is ${Math.max(...Object.values(v))}).\n`]);
+    } finally {
+      fs.rmSync(home, { recursive: true, force: true });
+    }
+    // No deployment workflow was left behind, failed or otherwise.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(await deploymentsNow()).toEqual(before);
   });
 
   it('runs as a pipeline step: a good candidate is promoted, a bad one fails the run with the reason', async () => {

@@ -27,6 +27,7 @@ import { LocalArtifactStore } from '../../src/registry/artifacts.js';
 import { attachGroundTruth } from '../../src/serving/ground-truth.js';
 import { pipelines } from '../../pipelines/index.js';
 import { describeEachDriver } from '../support/databases.js';
+import { approveVersion } from '../support/registry-fixtures.js';
 import { useTemporalWorker } from '../support/temporal.js';
 
 const MODEL = 'drift-test';
@@ -76,6 +77,7 @@ describeEachDriver('drift-retrain-flight-delay pipeline', (driver) => {
 
   it('detects drift and decay, decides to retrain with its numbers, and takes the challenger to the sign-off', async () => {
     const trained = await result((await start('train-flight-delay', { rows: 20_000, modelName: MODEL, trees: 10 })).runId);
+    await approveVersion(database.db, MODEL, 1);
     await setAlias(database.db, { modelName: MODEL, alias: 'champion', version: 1, actor: 'test', reason: 'first champion' });
     await serveMovedWeek(trained);
 

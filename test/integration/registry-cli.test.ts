@@ -32,7 +32,10 @@ describe('steward models and steward runs', { timeout: 600_000 }, () => {
 
   /** Runs the CLI to completion, keeping stdout (where --json goes) apart from stderr. */
   function steward(...args: string[]): Promise<CliResult> {
-    const child = spawn(process.execPath, [stewardBin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    return stewardWith({}, ...args);
+  }
+  function stewardWith(extraEnv: NodeJS.ProcessEnv, ...args: string[]): Promise<CliResult> {
+    const child = spawn(process.execPath, [stewardBin, ...args], { env: { ...process.env, ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -135,7 +138,7 @@ describe('steward models and steward runs', { timeout: 600_000 }, () => {
     ]);
   });
 
-  it('sets, moves and unsets aliases, recording each move with its actor in the history', async () => {
+  it('sets, moves and unsets aliases, recording each move with its actor in the history; champion moves only onto an approved version', async () => {
     expect(await json('models', 'alias', 'set', 'flight-delay', 'challenger', '2', '--reason', 'shadow traffic', '--actor', 'ada')).toEqual({
       modelName: 'flight-delay',
       alias: 'challenger',
@@ -144,6 +147,33 @@ describe('steward models and steward runs', { timeout: 600_000 }, () => {
       changed: true,
     });
     expect(await json('models', 'alias', 'set', 'flight-delay', 'challenger', '2', '--reason', 'retry', '--actor', 'ada')).toMatchObject({ changed: false });
+
+    // champion is protected: v2 was never approved, so it stays on v1, and the user is told how to get v2 approved.
+    const notApproved =
+      'flight-delay v2 is registered, not approved: only a version approved through a sign-off can be champion (a protected alias). ' +
+      'A version is approved through the sign-off of a release pipeline (e.g. `steward run release-flight-delay`), where reviewers decide with `steward approvals list` and `steward approvals approve <id> --role <role>`.';
+    const refused = await steward('models', 'alias', 'set', 'flight-delay', 'champion', '2', '--reason', 'better auc', '--actor', 'grace');
+    expect([refused.code, refused.stdout, refused.stderr]).toEqual([1, '', `error: ${notApproved}\n`]);
+    expect(await jsonError('models', 'alias', 'set', 'flight-delay', 'production', '2', '--reason', 'ship it', '--actor', 'grace')).toEqual({
+      code: 'ALIAS_PROTECTED',
+      message: notApproved.replace('can be champion', 'can be production'),
+      details: { model: 'flight-delay', version: 2, alias: 'production', status: 'registered' },
+    });
+    // A project's own protected alias, declared in STEWARD_PROTECTED_ALIASES, is held to the same rule.
+    const staging = await stewardWith({ STEWARD_PROTECTED_ALIASES: 'staging, canary' }, 'models', 'alias', 'set', 'flight-delay', 'staging', '2', '--reason', 'try it', '--actor', 'ada');
+    expect([staging.code, staging.stderr]).toEqual([1, `error: ${notApproved.replace('can be champion', 'can be staging')}\n`]);
+    expect((await json<{ aliases: string[] }>('models', 'show', 'flight-delay@champion')).aliases).toEqual(['champion']);
+    expect((await json<{ version: number }>('models', 'show', 'flight-delay@champion')).version).toBe(1);
+    // Each refusal is in the audit trail, with who tried and why it was refused.
+    const { entries } = await json<{ entries: Array<{ action: string; actor: string; details: { alias: string; refusal: string } }> }>('audit', 'show', '--model', 'flight-delay@2');
+    expect(entries.filter((e) => e.action === 'model.alias_refused').map((e) => [e.actor, e.details.alias, e.details.refusal === notApproved.replace('can be champion', `can be ${e.details.alias}`)])).toEqual([
+      ['grace', 'champion', true],
+      ['grace', 'production', true],
+      ['ada', 'staging', true],
+    ]);
+
+    // Once v2 is approved (here by hand, standing in for its sign-off), champion moves.
+    for (const to of ['validated', 'pending_approval', 'approved']) await json('models', 'transition', 'flight-delay', '2', to, '--reason', `review: ${to}`, '--actor', 'grace');
     expect(await json('models', 'alias', 'set', 'flight-delay', 'champion', '2', '--reason', 'better auc', '--actor', 'grace')).toMatchObject({
       version: 2,
       previous: 1,
@@ -167,6 +197,9 @@ describe('steward models and steward runs', { timeout: 600_000 }, () => {
       [1, 'transition', null, 'pending_approval', 'approved', 'grace', 'review: approved', 'gate-1'],
       [1, 'alias_set', 'champion', null, '1', 'grace', 'approved in review', null],
       [2, 'alias_set', 'challenger', null, '2', 'ada', 'shadow traffic', null],
+      [2, 'transition', null, 'registered', 'validated', 'grace', 'review: validated', null],
+      [2, 'transition', null, 'validated', 'pending_approval', 'grace', 'review: pending_approval', null],
+      [2, 'transition', null, 'pending_approval', 'approved', 'grace', 'review: approved', null],
       [2, 'alias_set', 'champion', '1', '2', 'grace', 'better auc', null],
       [2, 'alias_unset', 'challenger', '2', null, 'ada', 'experiment over', null],
     ]);
@@ -253,9 +286,9 @@ describe('steward models and steward runs', { timeout: 600_000 }, () => {
     const plain = await steward('models', 'alias', 'set', 'flight-delay', 'champion', '9', '--reason', 'typo');
     expect([plain.code, plain.stdout, plain.stderr]).toEqual([1, '', 'error: Model "flight-delay" has no version 9 (its latest is 2).\n']);
 
-    expect(await jsonError('models', 'transition', 'flight-delay', '2', 'deployed', '--reason', 'ship it')).toMatchObject({
+    expect(await jsonError('models', 'transition', 'flight-delay', '2', 'registered', '--reason', 'start over')).toMatchObject({
       code: 'CONFLICT',
-      message: 'Model "flight-delay" version 2 cannot move from registered to deployed; from registered it can move to: validated, rejected, archived.',
+      message: 'Model "flight-delay" version 2 cannot move from approved to registered; from approved it can move to: deployed, archived.',
     });
     for (const name of ["x'; drop table model_versions; --", '../etc/passwd']) {
       expect(await jsonError('models', 'versions', name)).toEqual({

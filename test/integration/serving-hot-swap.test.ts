@@ -19,6 +19,7 @@ import { registrySource } from '../../src/serving/model-source.js';
 import { PredictionLog, databaseSink } from '../../src/serving/prediction-log.js';
 import { createScorerServer } from '../../src/serving/server.js';
 import { describeEachDriver, useTestDatabase } from '../support/databases.js';
+import { approveVersion } from '../support/registry-fixtures.js';
 import { FIXTURE_SIGNATURE, fixtureRow, registerFixture, trainFixtureModel } from '../support/serving-models.js';
 
 const ROWS = Array.from({ length: 48 }, (_, i) => fixtureRow(i * 7));
@@ -60,10 +61,12 @@ describeEachDriver('hot swap under load', (driver) => {
     ]) {
       const bytes = await trainFixtureModel(seed, lean);
       const version = await registerFixture(fx.handle.db, artifacts, 'flight-delay', bytes, FIXTURE_SIGNATURE);
+      await approveVersion(fx.handle.db, 'flight-delay', version);
       expected.set(version, await expectedScores(bytes));
     }
     const broken = await trainFixtureModel(14, 3);
     corrupt = await registerFixture(fx.handle.db, artifacts, 'flight-delay', broken, FIXTURE_SIGNATURE);
+    await approveVersion(fx.handle.db, 'flight-delay', corrupt);
     const stored = await artifacts.put(broken);
     fs.writeFileSync(path.join(home, 'artifacts', 'sha256', stored.sha256.slice(0, 2), stored.sha256), broken.subarray(0, 100));
     await setAlias(fx.handle.db, { modelName: 'flight-delay', alias: 'champion', version: 1, actor: 'test', reason: 'start' });

@@ -29,6 +29,7 @@ import { PredictionLog, databaseSink, piiHash } from '../../src/serving/predicti
 import { createScorerServer } from '../../src/serving/server.js';
 import { batchFromRecords } from '../../src/serving/validation.js';
 import { describeEachDriver, useTestDatabase } from '../support/databases.js';
+import { approveVersion } from '../support/registry-fixtures.js';
 import { FIXTURE_AIRPORTS, FIXTURE_SIGNATURE, fixtureRow, registerFixture, trainFixtureModel } from '../support/serving-models.js';
 
 const who = { actor: 'serving-test', reason: 'test' };
@@ -66,6 +67,8 @@ describeEachDriver('scorer on the registry', (driver) => {
       inputs: [{ name: 'hour', type: 'float' }, { name: 'origin', type: 'string' }],
       outputs: ['label', 'probabilities'],
     });
+    // champion is protected: only approved versions may be it (the corrupt one too: its fault shows only on disk).
+    for (const version of [v.first!, v.second!, v.corrupt!]) await approveVersion(db, 'flight-delay', version);
     await setAlias(db, { modelName: 'flight-delay', alias: 'champion', version: v.first!, ...who });
 
     const metrics = new ScorerMetrics({ processMetrics: false });
@@ -180,6 +183,7 @@ describeEachDriver('steward score batch', (driver) => {
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'steward-score-batch-'));
     artifacts = new LocalArtifactStore(path.join(home, 'artifacts'));
     version = await registerFixture(fx.handle.db, artifacts, 'flight-delay', await trainFixtureModel(5, 0), FIXTURE_SIGNATURE);
+    await approveVersion(fx.handle.db, 'flight-delay', version);
     await setAlias(fx.handle.db, { modelName: 'flight-delay', alias: 'champion', version, ...who });
   });
   afterAll(() => fs.rmSync(home, { recursive: true, force: true }));

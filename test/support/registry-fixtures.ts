@@ -4,6 +4,7 @@
  * HTML, Markdown, URLs and SQL if anything were left unescaped.
  */
 import type { Database } from '../../src/db/client.js';
+import { transitionModelVersion } from '../../src/registry/lifecycle.js';
 import { registerModelVersion, type RegisterInput } from '../../src/registry/models.js';
 import type { VersionMetadata } from '../../src/registry/version-metadata.js';
 
@@ -86,4 +87,15 @@ export async function registerSample(db: Database, modelName: string, seed: stri
     ...extra,
   });
   return version.version;
+}
+
+/**
+ * Moves a version to `approved` as its sign-off would (validated, pending_approval, approved), for
+ * tests that need it to be served as `champion` or `production`: protected aliases move only onto
+ * approved versions (src/registry/aliases.ts).
+ */
+export async function approveVersion(db: Database, modelName: string, version: number): Promise<void> {
+  for (const to of ['validated', 'pending_approval', 'approved']) {
+    await transitionModelVersion(db, { modelName, version, to, actor: 'test-reviewer', reason: `test fixture: ${to}` });
+  }
 }

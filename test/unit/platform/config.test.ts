@@ -32,6 +32,14 @@ describe('configuration', () => {
     expect(() => loadConfig({ STEWARD_API_PORT: '70000' }, '/p')).toThrow('STEWARD_API_PORT=70000 is not a port number');
   });
 
+  it('reads the aliases a project protects besides champion and production, refusing names no alias can have', () => {
+    expect(loadConfig({}, '/p').registry.protectedAliases).toEqual([]);
+    expect(loadConfig({ STEWARD_PROTECTED_ALIASES: ' staging, canary ,,staging' }, '/p').registry.protectedAliases).toEqual(['staging', 'canary']);
+    expect(() => loadConfig({ STEWARD_PROTECTED_ALIASES: 'staging,Prod 1' }, '/p')).toThrow(
+      'STEWARD_PROTECTED_ALIASES lists "Prod 1": alias names are lowercase letters, digits and dashes, starting with a letter (e.g. champion,staging).',
+    );
+  });
+
   it('refuses an unknown log level', () => {
     expect(() => loadConfig({ STEWARD_LOG_LEVEL: 'loud' }, '/p')).toThrow('STEWARD_LOG_LEVEL=loud is not one of debug, info, warn, error.');
   });

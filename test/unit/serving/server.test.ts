@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../../src/ml/random.js';
 import { ScorerMetrics } from '../../../src/serving/metrics.js';
 import { ModelHost } from '../../../src/serving/model-host.js';
+import { MAX_REQUEST_ID_LENGTH } from '../../../src/serving/request-id.js';
 import { createScorerServer } from '../../../src/serving/server.js';
 import { FIXTURE_SIGNATURE, MemorySource, SQRT_SIGNATURE, fixtureRow, sqrtModel, trainFixtureModel } from '../../support/serving-models.js';
 
@@ -187,6 +188,61 @@ describe('/predict', () => {
       }
     }
     expect((await post('/predict/flight-delay', fixtureRow(3))).statusCode).toBe(200);
+  });
+
+  it('names the shapes /predict takes when rows come wrapped (rows, instances, inputs, data) or as columns', async () => {
+    const accepted = '/predict takes one row as an object of named features, { "hour": ..., "distance": ..., "origin": ... }, or an array of such rows, [{ "hour": ..., "distance": ..., "origin": ... }, ...].';
+    for (const wrapper of ['rows', 'instances', 'inputs', 'data']) {
+      const response = await post('/predict/flight-delay', { [wrapper]: [fixtureRow(1), fixtureRow(2)] });
+      expect([wrapper, response.statusCode]).toEqual([wrapper, 400]);
+      expect(response.json()).toEqual({
+        error: `${accepted} This body wraps its rows in "${wrapper}": send the rows themselves as the body${wrapper === 'inputs' ? '; OIP v2 tensors go to POST /v2/models/{model}/infer' : ''}.`,
+      });
+      expect(response.json().error).not.toMatch(/is missing/);
+    }
+    const columns = await post('/predict/flight-delay', { hour: [8, 20], distance: [300, 900], origin: ['ORD', 'SFO'] });
+    expect(columns.statusCode).toBe(400);
+    expect(columns.json()).toEqual({ error: `${accepted} This body is an object of arrays (columns): send one object per row instead.` });
+    // The same rows sent as /predict takes them are scored.
+    expect((await post('/predict/flight-delay', [fixtureRow(1), fixtureRow(2)])).statusCode).toBe(200);
+    // A genuinely incomplete row still names the missing feature.
+    expect((await post('/predict/flight-delay', { hour: 1, origin: 'SFO' })).json().error).toMatch(/^feature "distance" is missing/);
+  });
+
+  it('holds request ids to one limit on /predict, OIP v2 infer and ground truth, refusing longer ones with 400 in the standard shape', async () => {
+    const longest = 'r'.repeat(MAX_REQUEST_ID_LENGTH);
+    const tooLong = 'r'.repeat(MAX_REQUEST_ID_LENGTH + 1);
+    const ok = await post('/predict/flight-delay', fixtureRow(1), { 'x-request-id': longest });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json().requestId).toBe(longest);
+    expect(ok.headers['x-request-id']).toBe(longest);
+
+    const refused = await post('/predict/flight-delay', fixtureRow(1), { 'x-request-id': tooLong });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json()).toEqual({ error: `The request id in the x-request-id header has ${MAX_REQUEST_ID_LENGTH + 1} characters; request ids are at most ${MAX_REQUEST_ID_LENGTH}.` });
+    const inputs = [
+      { name: 'hour', shape: [1, 1], datatype: 'FP32', data: [8] },
+      { name: 'distance', shape: [1, 1], datatype: 'FP32', data: [300] },
+      { name: 'origin', shape: [1, 1], datatype: 'BYTES', data: ['ORD'] },
+    ];
+    expect((await post('/v2/models/flight-delay/infer', { id: longest, inputs })).json().id).toBe(longest);
+    const oip = await post('/v2/models/flight-delay/infer', { id: tooLong, inputs });
+    expect(oip.statusCode).toBe(400);
+    expect(oip.json()).toEqual({ error: `The request id in the body's "id" has ${MAX_REQUEST_ID_LENGTH + 1} characters; request ids are at most ${MAX_REQUEST_ID_LENGTH}.` });
+    const oipHeader = await post('/v2/models/flight-delay/infer', { inputs }, { 'x-request-id': tooLong });
+    expect([oipHeader.statusCode, Object.keys(oipHeader.json())]).toEqual([400, ['error']]);
+
+    // Ground truth: an id /predict accepts is accepted here too (this scorer has no database: 501, past the id check).
+    expect((await post(`/predictions/${longest}/ground-truth`, { value: 1 })).statusCode).toBe(501);
+    for (const id of [tooLong, 'r'.repeat(MAX_REQUEST_ID_LENGTH * 12 + 1), 'r'.repeat(3000)]) {
+      const truth = await post(`/predictions/${id}/ground-truth`, { value: 1 });
+      expect([id.length, truth.statusCode]).toEqual([id.length, 400]);
+      expect(truth.json()).toEqual({ error: `The request id in the path has ${id.length} characters; request ids are at most ${MAX_REQUEST_ID_LENGTH}.` });
+    }
+    // Any other over-long path segment gets the same shape, never fastify's own 414.
+    const longModel = await post(`/predict/${'m'.repeat(3000)}`, fixtureRow(1));
+    expect([longModel.statusCode, Object.keys(longModel.json())]).toEqual([400, ['error']]);
+    expect(longModel.json().error).toMatch(/is too long: model names, versions and request ids are at most 128 characters\.$/);
   });
 
   it('answers an oversized body with 413 before parsing it', async () => {
