@@ -6,7 +6,7 @@ import { Connection, type Client } from '@temporalio/client';
 import { pipelines } from '../../pipelines/index.js';
 import type { IngestFlightsResult, RunPipelineResult, RunState, SummarizeDelaysResult } from '../contracts.js';
 import { findPipeline, parseParamPairs } from '../pipeline/catalog.js';
-import { checkRunId, getRunReport, hasLiveWorker, MAX_RUN_ID_LENGTH, startRun } from '../pipeline/runs.js';
+import { checkRunId, getRunReport, hasLiveWorker, MAX_RUN_ID_LENGTH, startRun, type StartedRun } from '../pipeline/runs.js';
 import { devServerPaths, ensureTemporal, locateTemporal, stopDevServer } from '../platform/dev-server.js';
 import { startStack } from '../platform/stack.js';
 import { userCacheDir } from '../platform/config.js';
@@ -22,7 +22,7 @@ import { connectClient } from '../platform/temporal.js';
 import { configuredTracing } from '../platform/tracing-config.js';
 import { out, printJson, withClient, type CommandContext } from './context.js';
 import { registerFeatureCommands } from './feature-commands.js';
-import { registerGovernanceCommands } from './governance-commands.js';
+import { api as callApi, registerGovernanceCommands } from './governance-commands.js';
 import { registerServingCommands } from './serving-commands.js';
 import { registerDeployCommands } from './deploy-commands.js';
 import { demoDeployment } from './demo-deploy.js';
@@ -82,7 +82,10 @@ export function registerCommands(program: Command, context: () => Context): void
     .option('--run-id <id>', `choose the run id (a workflow id: letters, digits and . _ : @ -, at most ${MAX_RUN_ID_LENGTH} characters); starting an id that is already running fails`)
     .option('--wait', 'wait for the run to finish and print its result (exit codes below)', false)
     .option('--no-cache', 'run every step even when a cached result matches')
-    .option('--as <principal>', "start the run as this principal: its grants are checked at every step and it is recorded in lineage and the audit trail (the HTTP API takes it from the caller's token instead)")
+    .option(
+      '--token <token>',
+      "start the run through Steward's HTTP API as the token's principal (default: $STEWARD_TOKEN): its grants are checked at every step, it is recorded in lineage and the audit trail, and it may not approve what the run produces. Without a token the run starts directly through Temporal, as the operator, and carries no principal",
+    )
     .addHelpText('after', `\nExample:\n  steward run flight-delay-summary --param rows=50000 --param delayThresholdMinutes=30 --wait\n${RUN_EXIT_HELP}`)
     .action(async (name: string, options: RunOptions) => run(context(), name, options));
 
@@ -138,7 +141,7 @@ interface RunOptions {
   runId?: string;
   wait: boolean;
   cache: boolean;
-  as?: string;
+  token?: string;
 }
 
 async function run(ctx: Context, name: string, options: RunOptions): Promise<void> {
@@ -147,7 +150,11 @@ async function run(ctx: Context, name: string, options: RunOptions): Promise<voi
   // Refused here, before anything reaches Temporal (startRun checks again for the API's sake).
   if (options.runId !== undefined) checkRunId(options.runId);
   await withClient(ctx.config, async (client, uiUrl) => {
-    const started = await startRun(client, ctx.config.taskQueue, entry, params, { runId: options.runId, cache: options.cache, ...(options.as ? { startedBy: options.as } : {}) });
+    // With a token the API verifies who starts the run; a name given on the command line would prove nothing.
+    const token = options.token ?? ctx.config.token;
+    const started = token
+      ? await callApi<StartedRun>(ctx, token, 'POST', '/api/runs', { pipeline: entry.name, params, ...(options.runId !== undefined ? { runId: options.runId } : {}), cache: options.cache })
+      : await startRun(client, ctx.config.taskQueue, entry, params, { runId: options.runId, cache: options.cache });
     const url = workflowUrl(uiUrl, ctx.config.temporal.namespace, started.runId);
     // The run has started: a Temporal that stops answering now must not end the command as if it had failed.
     if (!(await hasLiveWorker(client, ctx.config.taskQueue).catch(() => true))) {
@@ -439,7 +446,7 @@ async function dev(ctx: Context, withApi: boolean): Promise<void> {
       out(`  Scorer       ${stack.scorer.url}  (POST /predict/{model}, /v2/models/{model}/infer, /metrics; serving ${served.join(', ') || 'nothing yet: `steward deploy start`'})`);
     }
     if (stack.api) {
-      out(`  HTTP API     ${stack.api.url}  (GET /health, GET /api/pipelines, POST /api/runs, /api/approvals)`);
+      out(`  HTTP API     ${stack.api.url}  (GET /health; with a token: GET /api/pipelines, POST /api/runs, /api/approvals, POST /api/models/{name}/versions)`);
       out(`  Reviews      ${stack.api.url}/reviews  (sign in with an API token)`);
     }
     out('Ctrl-C stops the worker and API; the Temporal dev server keeps running (`steward server stop`).');
@@ -452,7 +459,7 @@ async function dev(ctx: Context, withApi: boolean): Promise<void> {
 async function worker(ctx: Context, healthFile?: string): Promise<void> {
   const { config, logger } = ctx;
   const temporal = await locateTemporal(config);
-  const database = await openDatabase({ url: config.database.url, pgliteDir: config.database.pgliteDir });
+  const database = await openDatabase({ url: config.database.url, pgliteDir: config.database.pgliteDir, logger });
   const tracing = await configuredTracing(config);
   try {
     const w = await createWorker({
@@ -485,8 +492,15 @@ async function api(ctx: Context): Promise<void> {
   const tracing = await configuredTracing(config);
   const client = await connectClient(temporal.address, temporal.namespace, tracing?.clientInterceptors());
   // Approvals and the reviewer page need the database; with PGlite that only works while no worker holds it.
-  const database = await openDatabase({ url: config.database.url, pgliteDir: config.database.pgliteDir });
-  const app = createApi({ client, taskQueue: config.taskQueue, pipelines, database: { driver: database.driver }, db: database.db });
+  const database = await openDatabase({ url: config.database.url, pgliteDir: config.database.pgliteDir, logger });
+  const app = createApi({
+    client,
+    taskQueue: config.taskQueue,
+    pipelines,
+    database: { driver: database.driver },
+    db: database.db,
+    artifacts: new LocalArtifactStore(path.join(config.home, 'artifacts')),
+  });
   await app.listen({ host: config.api.host, port: config.api.port });
   logger.info(`Steward API on http://${config.api.host}:${config.api.port} (Temporal ${temporal.address}, ${database.driver}).`);
   await new Promise<void>((resolve) => {

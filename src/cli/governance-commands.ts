@@ -49,7 +49,7 @@ function parseRoles(text: string): string[] {
 }
 
 /** Calls Steward's HTTP API with the caller's token; API errors become StewardErrors with the API's message. */
-async function api<T>(ctx: CommandContext, token: string | undefined, method: 'GET' | 'POST', pathname: string, body?: unknown): Promise<T> {
+export async function api<T>(ctx: CommandContext, token: string | undefined, method: 'GET' | 'POST', pathname: string, body?: unknown): Promise<T> {
   const base = apiUrlOf(ctx.config);
   const secret = token ?? ctx.config.token;
   if (!secret) throw new ValidationError('Reviewer commands need your API token: pass --token or set STEWARD_TOKEN (an operator issues one with `steward tokens create <you>`).');

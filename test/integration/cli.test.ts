@@ -137,6 +137,13 @@ describe('steward CLI on the embedded stack', () => {
       const viaCli = await runSteward(['run', 'flight-delay-summary', '--param', 'rows=1000', '--wait'], env);
       expect(viaCli.code, viaCli.output).toBe(0);
       expect(viaCli.output).toMatch(/COMPLETED/);
+      // With a token, `steward run` starts through the API as the token's principal; a bad token starts nothing.
+      const asReviewer = await runSteward(['run', 'flight-delay-summary', '--param', 'rows=1000', '--wait'], { ...env, STEWARD_TOKEN: release.reviewers[0]!.token });
+      expect(asReviewer.code, asReviewer.output).toBe(0);
+      expect(asReviewer.output).toMatch(/COMPLETED/);
+      const forged = await runSteward(['run', 'flight-delay-summary', '--token', `stw_00000000_${'x'.repeat(43)}`], env);
+      expect(forged.code).toBe(1);
+      expect(forged.output).toContain('The API token is not known');
 
       // Each demo reviewer approves from the CLI, which finds the API `steward dev` started.
       for (const reviewer of release.reviewers) {
