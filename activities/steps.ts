@@ -1,7 +1,10 @@
 /**
  * The implementations behind pipeline steps, by the name a step's definition `uses`
  * (pipelines/steps.ts). Each adapts a service call to the step contract: an input object in, an
- * object of named outputs back, writes made idempotent with the step's key.
+ * object of named outputs back, writes made idempotent with the step's key. Parquet decoding,
+ * training, evaluation and profiling compute in a thread of the CPU pool (src/platform/cpu-pool.ts), so the worker's main
+ * thread keeps answering workflow tasks, queries and heartbeats meanwhile; their progress becomes
+ * the step's heartbeat details, and a cancelled step terminates its thread.
  */
 import type { IngestFlightsInput, SummarizeDelaysInput } from '../src/contracts.js';
 import type { Database } from '../src/db/client.js';
@@ -20,16 +23,27 @@ import {
 } from '../src/ml/flight-delay-model.js';
 import { flightDelayVersionMetadata } from '../src/ml/flight-delay-report.js';
 import { ValidationError } from '../src/errors.js';
-import type { StepImplementations } from '../src/pipeline/step-runtime.js';
+import type { StepContext, StepImplementations } from '../src/pipeline/step-runtime.js';
+import type { CpuPool } from '../src/platform/cpu-pool.js';
 import type { ArtifactStore } from '../src/registry/artifacts.js';
 import { registerModelVersion } from '../src/registry/models.js';
 import { recordTrainingRun } from '../src/registry/runs.js';
 
-export function createStepImplementations(db: Database, artifacts: ArtifactStore, writeOptions: OnceOptions): StepImplementations {
+/**
+ * `cpuPool` runs the CPU-bound steps (default: the process's pool, sized by STEWARD_CPU_THREADS);
+ * a pool of 0 threads runs them inline.
+ */
+export function createStepImplementations(db: Database, artifacts: ArtifactStore, writeOptions: OnceOptions, cpuPool?: CpuPool): StepImplementations {
+  const cpu = (ctx: StepContext) => ({ pool: cpuPool, signal: ctx.signal, onProgress: (details: unknown) => ctx.heartbeat(details) });
   return {
     ingestFlights: {
       run: (input: IngestFlightsInput, ctx) =>
-        ingestFlights(db, input.source, { ...writeOptions, rows: input.rows, onProgress: (written, total) => ctx.heartbeat({ written, total }) }),
+        ingestFlights(db, input.source, {
+          ...writeOptions,
+          rows: input.rows,
+          onProgress: (written, total) => ctx.heartbeat({ written, total }),
+          cpu: { pool: cpuPool, signal: ctx.signal },
+        }),
       // The file's content, not its name, decides whether a cached ingestion still holds.
       fingerprint: (input: IngestFlightsInput) => sourceFingerprint(input.source),
     },
@@ -48,15 +62,15 @@ export function createStepImplementations(db: Database, artifacts: ArtifactStore
         buildFlightTrainingSet(db, artifacts, input.ingestionId, { delayThresholdMinutes: input.delayThresholdMinutes }),
     },
     trainModel: {
-      run: (input: TrainOptions & { trainingSetUri: string }) => trainFlightDelayModel(artifacts, input.trainingSetUri, input),
+      run: (input: TrainOptions & { trainingSetUri: string }, ctx) => trainFlightDelayModel(artifacts, input.trainingSetUri, input, cpu(ctx)),
     },
     evaluateModel: {
-      run: (input: { modelUri: string; trainingSetUri: string; testFraction: number }) =>
-        evaluateFlightDelayModel(artifacts, input.modelUri, input.trainingSetUri, { testFraction: input.testFraction }),
+      run: (input: { modelUri: string; trainingSetUri: string; testFraction: number }, ctx) =>
+        evaluateFlightDelayModel(artifacts, input.modelUri, input.trainingSetUri, { testFraction: input.testFraction }, cpu(ctx)),
     },
     profileReference: {
-      run: (input: { model: { modelUri: string }; trainingSetUri: string; testFraction: number }) =>
-        profileFlightDelayReference(artifacts, input.model.modelUri, input.trainingSetUri, { testFraction: input.testFraction }),
+      run: (input: { model: { modelUri: string }; trainingSetUri: string; testFraction: number }, ctx) =>
+        profileFlightDelayReference(artifacts, input.model.modelUri, input.trainingSetUri, { testFraction: input.testFraction }, cpu(ctx)),
     },
     chooseModel: {
       // Champion-challenger among this run's candidates: the best held-out ROC AUC wins.

@@ -13,6 +13,7 @@ import type { Database } from '../db/client.js';
 import { once, type OnceOptions } from '../db/idempotency.js';
 import { airportDelays, delaySummaries, ingestions, rawFlights, type NewRawFlight } from '../db/schema.js';
 import { NotFoundError, ValidationError } from '../errors.js';
+import { cpuTask, defaultCpuPool, withTransfer, type CpuPool, type Transferred } from '../platform/cpu-pool.js';
 import { vegaDataset } from './vega.js';
 
 export const FLIGHT_COLUMNS = ['date', 'delay', 'distance', 'origin', 'destination'] as const;
@@ -25,6 +26,8 @@ export interface IngestOptions extends OnceOptions {
   rows?: number;
   /** Called after each batch with the rows written so far (for heartbeats and progress bars). */
   onProgress?: (rowsWritten: number, rowsTotal: number) => void;
+  /** Where Parquet is decoded (default: the process's CPU pool), and what cancels the decoding. */
+  cpu?: { pool?: CpuPool; signal?: AbortSignal };
 }
 
 /** A source is a file path, or `vega:<file>` for a file that the vega-datasets package ships. */
@@ -63,8 +66,9 @@ export async function ingestFlights(db: Database, sourceRef: string, options: In
       await tx.insert(ingestions).values({ id: ingestionId, dataset: 'flights', source: sourceRef, contentHash, rows: rowEnd });
       for (let start = 0; start < rowEnd; start += READ_BATCH) {
         const end = Math.min(start + READ_BATCH, rowEnd);
-        const objects = await parquetReadObjects({ file, metadata, compressors, rowStart: start, rowEnd: end, columns: [...FLIGHT_COLUMNS] });
-        const rows = objects.map((o, i) => toRawFlight(ingestionId, start + i, o));
+        // Decoding is CPU-bound (seconds per batch): a pool thread does it while this thread keeps heartbeating.
+        const batch = await (options.cpu?.pool ?? defaultCpuPool()).run(decodeFlightsTask, { source, rowStart: start, rowEnd: end }, { signal: options.cpu?.signal });
+        const rows = Array.from({ length: batch.departedAt.length }, (_, i) => toRawFlight(ingestionId, start + i, batch, i));
         for (let i = 0; i < rows.length; i += INSERT_BATCH) {
           await tx.insert(rawFlights).values(rows.slice(i, i + INSERT_BATCH));
         }
@@ -77,19 +81,48 @@ export async function ingestFlights(db: Database, sourceRef: string, options: In
   return { ...result, reused: replayed };
 }
 
-function toRawFlight(ingestionId: string, rowNumber: number, o: Record<string, unknown>): NewRawFlight {
-  const departedAt = o.date;
-  if (!(departedAt instanceof Date) || Number.isNaN(departedAt.getTime())) {
-    throw new ValidationError(`Row ${rowNumber}: date is not a timestamp (${String(departedAt)}).`, { rowNumber });
-  }
+/** Rows [rowStart, rowEnd) of a flights file as columns, dates as epoch milliseconds. */
+export interface FlightColumnsBatch {
+  departedAt: Float64Array<ArrayBuffer>;
+  delay: Float64Array<ArrayBuffer>;
+  distance: Float64Array<ArrayBuffer>;
+  origin: string[];
+  destination: string[];
+}
+
+/** Decodes rows of a flights Parquet file (pure CPU, so it runs in a CPU pool thread); a row without a timestamp is refused. */
+export async function decodeFlights(input: { source: string; rowStart: number; rowEnd: number }): Promise<Transferred<FlightColumnsBatch>> {
+  const file = await asyncBufferFromFile(input.source);
+  const metadata = await parquetMetadataAsync(file);
+  const objects = await parquetReadObjects({ file, metadata, compressors, rowStart: input.rowStart, rowEnd: input.rowEnd, columns: [...FLIGHT_COLUMNS] });
+  const n = objects.length;
+  const batch: FlightColumnsBatch = { departedAt: new Float64Array(n), delay: new Float64Array(n), distance: new Float64Array(n), origin: new Array(n), destination: new Array(n) };
+  objects.forEach((o, i) => {
+    const departedAt = o.date;
+    if (!(departedAt instanceof Date) || Number.isNaN(departedAt.getTime())) {
+      const rowNumber = input.rowStart + i;
+      throw new ValidationError(`Row ${rowNumber}: date is not a timestamp (${String(departedAt)}).`, { rowNumber });
+    }
+    batch.departedAt[i] = departedAt.getTime();
+    batch.delay[i] = Number(o.delay);
+    batch.distance[i] = Number(o.distance);
+    batch.origin[i] = String(o.origin);
+    batch.destination[i] = String(o.destination);
+  });
+  return withTransfer(batch, [batch.departedAt.buffer, batch.delay.buffer, batch.distance.buffer]);
+}
+
+export const decodeFlightsTask = cpuTask(import.meta.url, 'decodeFlightsTask', decodeFlights);
+
+function toRawFlight(ingestionId: string, rowNumber: number, batch: FlightColumnsBatch, i: number): NewRawFlight {
   return {
     ingestionId,
     rowNumber,
-    departedAt,
-    delayMinutes: Number(o.delay),
-    distanceMiles: Number(o.distance),
-    origin: String(o.origin),
-    destination: String(o.destination),
+    departedAt: new Date(batch.departedAt[i]!),
+    delayMinutes: batch.delay[i]!,
+    distanceMiles: batch.distance[i]!,
+    origin: batch.origin[i]!,
+    destination: batch.destination[i]!,
   };
 }
 

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { ConfigError, UnavailableError } from '../errors.js';
+import { yieldBetweenQueries } from '../platform/event-loop.js';
 import { createLogger, type Logger } from '../platform/logger.js';
 import { registerPostgresTarget } from './availability.js';
 import * as schema from './schema.js';
@@ -144,6 +145,8 @@ async function openPglite(dir: string): Promise<DatabaseHandle> {
   const releaseLock = acquireLock(dir);
   try {
     const client = await PGlite.create(dir);
+    // PGlite runs on this thread: let timers, heartbeats and workflow tasks in between its statements.
+    yieldBetweenQueries(client);
     const db = drizzle(client, { schema }) as unknown as Database;
     return {
       db,

@@ -69,6 +69,8 @@ export interface GradientBoostingOptions extends PreprocessingOptions {
    * the calling thread alone, as starting workers would cost more than they save.
    */
   threads?: number;
+  /** Called after each tree with the number grown so far (for progress reports); it cannot change the model. */
+  onTree?: (trees: number) => void;
 }
 
 type Params = GradientBoostingModel['params'];
@@ -116,6 +118,7 @@ function fit(frame: FeatureFrame, labels: ArrayLike<number>, options: GradientBo
     const grown = grower.grow();
     grower.addLeafValues();
     trees.push(grown.tree);
+    options.onTree?.(trees.length);
     if (!params.earlyStopping) continue;
     addBinnedTree(grown, validationBins, inputCount, validationScores);
     validationLoss.push(meanLoss(loss, yValidation, validationScores));

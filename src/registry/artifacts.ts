@@ -3,7 +3,7 @@
  * read, so an artifact URI names exactly one byte sequence. The local store keeps files under
  * .steward/artifacts; another backend (an S3-compatible store) implements the same interface.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { NotFoundError, ValidationError } from '../errors.js';
@@ -26,6 +26,23 @@ export function sha256Hex(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
+/** Bytes hashed between turns of the event loop: a few milliseconds' worth. */
+const HASH_SLICE = 4 * 1024 * 1024;
+
+/**
+ * sha256Hex a slice at a time, giving the event loop a turn between slices: hashing a training set
+ * of hundreds of megabytes in one call would hold the worker's main thread (heartbeats, queries,
+ * workflow tasks) for as long.
+ */
+async function sha256HexYielding(data: Uint8Array): Promise<string> {
+  const hash = createHash('sha256');
+  for (let at = 0; at < data.byteLength; at += HASH_SLICE) {
+    if (at > 0) await new Promise((resolve) => setImmediate(resolve));
+    hash.update(data.subarray(at, at + HASH_SLICE));
+  }
+  return hash.digest('hex');
+}
+
 export class LocalArtifactStore implements ArtifactStore {
   constructor(private readonly dir: string) {}
 
@@ -34,13 +51,14 @@ export class LocalArtifactStore implements ArtifactStore {
   }
 
   async put(data: Uint8Array): Promise<Artifact> {
-    const hash = sha256Hex(data);
+    const hash = await sha256HexYielding(data);
     const file = this.pathOf(hash);
     if (!fs.existsSync(file)) {
       fs.mkdirSync(path.dirname(file), { recursive: true });
-      // Write then rename: a crash never leaves a partial file under a valid name.
-      const tmp = `${file}.${process.pid}.tmp`;
-      fs.writeFileSync(tmp, data);
+      // Write then rename: a crash never leaves a partial file under a valid name. The temporary name
+      // is unique, so concurrent puts of the same bytes never write one file.
+      const tmp = `${file}.${process.pid}.${randomUUID()}.tmp`;
+      await fs.promises.writeFile(tmp, data);
       fs.renameSync(tmp, file);
     }
     return { uri: `artifact://sha256/${hash}`, sha256: hash, bytes: data.byteLength };
@@ -52,8 +70,10 @@ export class LocalArtifactStore implements ArtifactStore {
     const hash = match[1]!;
     const file = this.pathOf(hash);
     if (!fs.existsSync(file)) throw new NotFoundError(`Artifact ${uri} is not in the store at ${this.dir}.`, { uri });
-    const data = new Uint8Array(fs.readFileSync(file));
-    const actual = sha256Hex(data);
+    // Read asynchronously and hashed in slices; the bytes are the file buffer's own (no copy).
+    const read = await fs.promises.readFile(file);
+    const data = new Uint8Array(read.buffer, read.byteOffset, read.byteLength);
+    const actual = await sha256HexYielding(data);
     if (actual !== hash) {
       throw new ValidationError(`Artifact ${uri} is corrupt: its content hashes to ${actual}. Restore it or retrain.`, { uri, actual });
     }
