@@ -49,7 +49,8 @@ export function findTemporalCli(options: FindCliOptions): string | undefined {
   return cliCandidates(options).find(isExecutable);
 }
 
-function isExecutable(file: string): boolean {
+/** Whether `file` is a regular file this process may execute. */
+export function isExecutable(file: string): boolean {
   try {
     fs.accessSync(file, fs.constants.X_OK);
     return fs.statSync(file).isFile();

@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { isExecutable } from '../../src/platform/temporal-cli.js';
 import { promisify } from 'node:util';
 import postgres from 'postgres';
 import { firstFreePort } from '../../src/platform/ports.js';
@@ -49,14 +50,6 @@ export function postgresBinDir(): string | undefined {
   return candidates.find((dir) => ['initdb', 'pg_ctl', 'postgres'].every((bin) => isExecutable(path.join(dir, bin))));
 }
 
-function isExecutable(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
 
 /** initdb, settings for a throwaway cluster, and the first start. */
 export async function startPrivatePostgres(options: { preferredPort?: number } = {}): Promise<PrivatePostgres> {
