@@ -2,12 +2,12 @@
  * Steward's HTTP API: health, the pipeline catalog, and starting and inspecting runs. Runs start
  * through the Temporal client, like the CLI; the API never runs pipeline code itself.
  */
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Client } from '@temporalio/client';
 import { isStewardError, ValidationError } from '../errors.js';
 import { findPipeline } from '../pipeline/catalog.js';
 import type { Pipeline } from '../pipeline/definition.js';
-import { getRunReport, startRun } from '../pipeline/runs.js';
+import { getRunReport, MAX_RUN_ID_LENGTH, startRun } from '../pipeline/runs.js';
 import { databaseFaultOf } from '../db/availability.js';
 import type { Database } from '../db/client.js';
 import { authenticateRequest, registerApprovalRoutes } from './approvals.js';
@@ -55,7 +55,17 @@ function runRequest(body: unknown): { pipeline: string; params: Record<string, u
  * authorized and separation of duties always knows the authors.
  */
 export function createApi(options: ApiOptions): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 1024 * 1024,
+    // A run id may be 200 characters (src/pipeline/runs.ts): let such paths reach the route, which
+    // names the limit; anything longer is refused here, as a 400 in the API's own shape.
+    routerOptions: { maxParamLength: MAX_RUN_ID_LENGTH + 100 },
+    frameworkErrors: (error, _request, reply) => {
+      const message = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? `A path segment is too long: run ids are at most ${MAX_RUN_ID_LENGTH} characters.` : `Bad request: ${error.message}`;
+      void (reply as FastifyReply).status(400).send({ error: { code: 'VALIDATION_FAILED', message } });
+    },
+  });
   const { db } = options;
   const principalOf = (request: FastifyRequest) => authenticateRequest(db, request, sessionPrincipal);
 

@@ -134,6 +134,18 @@ describe('runs carry the verified principal', () => {
     });
   }
 
+  for (const length of [201, 250, 3_000]) {
+    it(`refuses a ${length}-character run id with 400 naming the limit, on POST and GET`, async () => {
+      const id = 'r'.repeat(length);
+      const posted = await app.inject({ method: 'POST', url: '/api/runs', headers: bearer('paula'), payload: { pipeline: 'diamond', runId: id } });
+      expect(posted.statusCode).toBe(400);
+      expect(message(posted)).toContain('200 characters');
+      const read = await app.inject({ method: 'GET', url: `/api/runs/${id}`, headers: bearer('paula') });
+      expect(read.statusCode).toBe(400);
+      expect(message(read)).toContain('200 characters');
+    });
+  }
+
   it('refuses a body that is not JSON at all', async () => {
     const response = await app.inject({ method: 'POST', url: '/api/runs', headers: { ...bearer('paula'), 'content-type': 'application/json' }, payload: '{"pipeline": ' });
     expect(response.statusCode).toBe(400);
