@@ -199,7 +199,7 @@ Lifecycle: ${MODEL_STATUSES.join(', ')}. Changes record --actor (default: your O
 
   models
     .command('transition')
-    .description('Move a version to another lifecycle status.')
+    .description('Move a version to another lifecycle status (not to approved: only a sign-off approves).')
     .argument('<model>', 'the model name')
     .argument('<version>', 'the version number')
     .argument('<status>', `one of: ${MODEL_STATUSES.join(', ')}`)
@@ -207,6 +207,13 @@ Lifecycle: ${MODEL_STATUSES.join(', ')}. Changes record --actor (default: your O
     .option('--actor <name>', 'who moves it (default: your OS user name)')
     .action(async (model: string, version: string, status: string, options: ChangeOptions) => {
       const ctx = context();
+      if (status === 'approved') {
+        // Protected aliases and deployments trust `approved`: only a sign-off may grant it.
+        throw new ValidationError(
+          `A version becomes approved only through a sign-off, never by hand: run a release pipeline (e.g. \`steward run release-flight-delay\`) whose approval gate reviewers decide with \`steward approvals approve <id> --role <role>\`.`,
+          { model, version, status },
+        );
+      }
       const updated = await withDatabase(ctx, (db) =>
         transitionModelVersion(db, { modelName: model, version: parseVersion(version), to: status, actor: actorOf(options), reason: options.reason }),
       );

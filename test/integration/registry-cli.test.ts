@@ -172,8 +172,19 @@ describe('steward models and steward runs', { timeout: 600_000 }, () => {
       ['ada', 'staging', true],
     ]);
 
-    // Once v2 is approved (here by hand, standing in for its sign-off), champion moves.
-    for (const to of ['validated', 'pending_approval', 'approved']) await json('models', 'transition', 'flight-delay', '2', to, '--reason', `review: ${to}`, '--actor', 'grace');
+    // Nobody approves a version by hand from the CLI: only a sign-off does.
+    for (const to of ['validated', 'pending_approval']) await json('models', 'transition', 'flight-delay', '2', to, '--reason', `review: ${to}`, '--actor', 'grace');
+    const byHand = await jsonError('models', 'transition', 'flight-delay', '2', 'approved', '--reason', 'trust me', '--actor', 'grace');
+    expect(byHand.code).toBe('VALIDATION_FAILED');
+    expect(byHand.message).toContain('A version becomes approved only through a sign-off, never by hand');
+    expect((await json<{ status: string }>('models', 'show', 'flight-delay@2')).status).toBe('pending_approval');
+    // Once v2 is approved (here by the registry's own function, standing in for its sign-off's gate), champion moves.
+    const handle = await openDatabase({ url: undefined, pgliteDir: path.join(home, 'pglite') });
+    try {
+      await transitionModelVersion(handle.db, { modelName: 'flight-delay', version: 2, to: 'approved', actor: 'grace', reason: 'review: approved' });
+    } finally {
+      await handle.close();
+    }
     expect(await json('models', 'alias', 'set', 'flight-delay', 'champion', '2', '--reason', 'better auc', '--actor', 'grace')).toMatchObject({
       version: 2,
       previous: 1,
