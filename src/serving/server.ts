@@ -91,6 +91,18 @@ export function createScorerServer(options: ScorerServerOptions): FastifyInstanc
   });
   // The scorer speaks JSON only: anything else is 415, not a string that fails validation later.
   app.removeContentTypeParser('text/plain');
+  // Fastify's own JSON parser reports every fault as "Body is not valid JSON": this one says where
+  // (the parser's message has the position) and names a key refused against prototype poisoning.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (_request, body, done) => {
+    const text = body as string;
+    if (text.trim() === '') return done(new ValidationError('The request body is not valid JSON: it is empty; send a row object, an array of rows, or an infer request.'), undefined);
+    try {
+      done(null, parseJsonBody(text));
+    } catch (error) {
+      done(new ValidationError(`The request body is not valid JSON: ${(error as Error).message}.`), undefined);
+    }
+  });
 
   app.setErrorHandler((error, request, reply) => {
     let status: number;
@@ -324,5 +336,15 @@ function outputsOf(result: ScoreResult, wanted: readonly string[] | undefined) {
       values[i] = typeof v === 'bigint' ? Number(v) : spec.type === 'bool' ? Boolean(v) : v;
     }
     return { name: spec.name, shape: [...tensor.dims], datatype: spec.datatype, data: values };
+  });
+}
+
+/** JSON.parse that refuses `__proto__` and `constructor.prototype` keys, as fastify's parser does. */
+export function parseJsonBody(text: string): unknown {
+  return JSON.parse(text, function (key, value: unknown) {
+    if (key === '__proto__' || (key === 'constructor' && value !== null && typeof value === 'object' && Object.prototype.hasOwnProperty.call(value, 'prototype'))) {
+      throw new SyntaxError(`the key "${key}${key === 'constructor' ? '.prototype' : ''}" is not allowed (prototype poisoning)`);
+    }
+    return value;
   });
 }
