@@ -3,6 +3,7 @@
  * command line. Definitions come from pipelines/features (the code is the source of truth); these
  * commands open the database directly and need no Temporal.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { featureDefinitions } from '../../pipelines/features/index.js';
@@ -198,14 +199,22 @@ export function registerFeatureCommands(program: Command, context: () => Command
     .action(async (view: string, file: string, options: { nonFinite: string; batchRows: string }) => {
       const ctx = context();
       if (options.nonFinite !== 'refuse' && options.nonFinite !== 'null') throw new ValidationError(`--non-finite must be refuse or null, got ${options.nonFinite}.`);
+      const batchRows = Number(options.batchRows);
+      if (!Number.isInteger(batchRows) || batchRows < 1) throw new ValidationError(`--batch-rows must be a whole number of rows above 0, got "${options.batchRows}".`);
       const ext = path.extname(file).toLowerCase();
       const open = ext === '.parquet' ? parquetSource : ['.arrow', '.arrows', '.feather', '.ipc'].includes(ext) ? arrowSource : undefined;
-      if (!open) throw new NotFoundError(`Cannot tell the format of ${file}: use a .parquet or .arrow file.`, { file });
+      if (!open) {
+        throw new ValidationError(`Cannot ingest ${file}: ${ext ? `"${ext}" files are not supported` : 'it has no extension'}; convert it to Parquet or Arrow IPC (.parquet, .arrow, .arrows, .feather).`, { file });
+      }
+      // Checked before the database is opened (seconds with PGlite), so a mistyped path answers at once.
+      const stat = fs.statSync(file, { throwIfNoEntry: false });
+      if (!stat) throw new NotFoundError(`File not found: ${file}. Check the path.`, { file });
+      if (!stat.isFile()) throw new ValidationError(`${file} is a directory, not a ${ext === '.parquet' ? 'Parquet' : 'Arrow IPC'} file; give the path of one file.`, { file });
       const bar = progressBar(() => view);
       const result = await withDatabase(ctx, async (db) =>
         ingest(db, view, await open(file), {
           nonFinite: options.nonFinite as NonFinitePolicy,
-          batchRows: Number(options.batchRows),
+          batchRows,
           onProgress: (p) => bar.update(p.rowsWritten, p.rowsTotal ?? p.rowsWritten),
         }),
       );

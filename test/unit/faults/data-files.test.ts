@@ -358,7 +358,7 @@ describe('steward features ingest, as a user runs it', () => {
   }, 60_000);
   afterAll(() => fs.rmSync(home, { recursive: true, force: true }));
 
-  const format = (file: string) => `Cannot tell the format of ${file}: use a .parquet or .arrow file.`;
+  const format = (file: string) => `Cannot ingest ${file}: `;
   const cli: Array<[string, () => string[], () => string]> = [
     ['a CSV file', () => ['features', 'ingest', VIEW, write('events.csv', 'customer_id,event_at,amount\r\nc1,2024-01-01,1\r\n')], () => format(path.join(dir, 'events.csv'))],
     ['a CSV file with ragged rows and an unterminated quote', () => ['features', 'ingest', VIEW, write('ragged.csv', 'customer_id,event_at\nc1\n"c2,2024-01-01,extra\n')], () => format(path.join(dir, 'ragged.csv'))],
@@ -370,7 +370,7 @@ describe('steward features ingest, as a user runs it', () => {
     ['a path that does not exist', () => ['features', 'ingest', VIEW, path.join(dir, 'nowhere', 'x.parquet')], () => `File not found: ${path.join(dir, 'nowhere', 'x.parquet')}. Check the path.`],
     ['a view that is not registered', () => ['features', 'ingest', 'fault_evnets', path.join(dir, 'baseline.parquet')], () => 'No feature view "fault_evnets" is registered. Define it in code and run `steward apply`.'],
     ['--non-finite with an unknown policy', () => ['features', 'ingest', VIEW, path.join(dir, 'baseline.parquet'), '--non-finite', 'zero'], () => '--non-finite must be refuse or null, got zero.'],
-    ['--batch-rows that is not a number', () => ['features', 'ingest', VIEW, path.join(dir, 'baseline.parquet'), '--batch-rows', 'lots'], () => 'batchRows must be a positive whole number, got NaN.'],
+    ['--batch-rows that is not a number', () => ['features', 'ingest', VIEW, path.join(dir, 'baseline.parquet'), '--batch-rows', 'lots'], () => '--batch-rows must be a whole number of rows above 0, got "lots".'],
     ['a file with a schema the view does not have', () => ['features', 'ingest', VIEW, parquet('cli-no-key.parquet', { customer_id: null })], () => 'does not match feature view "fault_events": it has no column "customer_id"'],
   ];
 
