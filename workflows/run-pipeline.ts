@@ -204,6 +204,7 @@ export async function runPipeline(input: RunPipelineInput): Promise<RunPipelineR
   // Step promises never reject (outcomes land in the state), so this loop ends once nothing runs.
   // Cancelling the run cancels stepsScope (a child of the root scope) and so every running step.
   for (;;) {
+    let started = false;
     for (const step of spec.steps) {
       const s = stateOf(step.name);
       if (s.status !== 'pending') continue;
@@ -212,8 +213,12 @@ export async function runPipeline(input: RunPipelineInput): Promise<RunPipelineR
         s.status = 'skipped';
       } else if (upstream.every((u) => u.status === 'completed')) {
         start(step, s);
+        started = true;
       }
     }
+    // The memo shows running steps too, so `steward status` with no worker answering (or a run
+    // waiting at a gate) tells what is under way. Runs from before the patch replay as they ran.
+    if (started && patched('memo-on-step-start')) record();
     if (running.size === 0) break;
     await Promise.race(running.values());
   }

@@ -62,6 +62,9 @@ describe('governed approval gates on real Temporal', () => {
     const { runId, approvalId, handle } = await startGoverned('governed');
     const view = await approvalView(db(), client(), approvalId);
     expect(view.required).toEqual({ technical: 2 });
+    // The memo (what `steward status` shows with no worker answering) has the waiting gate as running.
+    const memo = (await handle.describe()).memo as { runState: { steps: Array<{ name: string; status: string }> } };
+    expect(memo.runState.steps.find((s) => s.name === 'signoff')?.status).toBe('running');
     expect(view.authors).toEqual(['erin']);
 
     await expect(decide('dave', approvalId, 'approve')).rejects.toThrow(PermissionDeniedError);
