@@ -23,6 +23,7 @@ import { trainLogisticRegression } from '../../src/ml/linear.js';
 import { exportOnnx } from '../../src/ml/onnx-export.js';
 import { LocalArtifactStore } from '../../src/registry/artifacts.js';
 import { compileSignature } from '../../src/serving/signature.js';
+import { buildModel, tensorInfo } from '../support/onnx-builders.js';
 import { stewardBin } from '../support/processes.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 
@@ -34,29 +35,6 @@ const external = new Uint8Array(fs.readFileSync(new URL('../fixtures/onnx/extern
 
 // ---- ONNX files, good and bad ----------------------------------------------------------------
 
-type Dim = string | number;
-const tensorInfo = (name: string, elemType: number, dims: Dim[]): onnxProto.onnx.IValueInfoProto => ({
-  name,
-  type: { tensorType: { elemType, shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } },
-});
-
-function buildModel(spec: {
-  nodes: onnxProto.onnx.INodeProto[];
-  inputs: onnxProto.onnx.IValueInfoProto[];
-  outputs: onnxProto.onnx.IValueInfoProto[];
-  initializers?: onnxProto.onnx.ITensorProto[];
-  opsets?: { domain: string; version: number }[];
-  irVersion?: number;
-}): Uint8Array {
-  return onnx.ModelProto.encode(
-    onnx.ModelProto.create({
-      irVersion: spec.irVersion ?? 8,
-      opsetImport: spec.opsets ?? [{ domain: '', version: 15 }],
-      producerName: 'test-builder',
-      graph: { name: 'g', node: spec.nodes, input: spec.inputs, output: spec.outputs, initializer: spec.initializers ?? [] },
-    }),
-  ).finish();
-}
 
 /** One operator from x to y over float [N,1]. */
 const oneNode = (opType: string, domain: string, opsets?: { domain: string; version: number }[]) =>

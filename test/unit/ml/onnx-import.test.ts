@@ -7,6 +7,7 @@ import { trainLogisticRegression } from '../../../src/ml/linear.js';
 import { exportOnnx } from '../../../src/ml/onnx-export.js';
 import { importOnnxModel, inspectOnnxModel } from '../../../src/ml/onnx-import.js';
 import { onnxScorer } from '../../../src/ml/scoring.js';
+import { buildModel, tensorInfo } from '../../support/onnx-builders.js';
 
 const { onnx } = onnxProto;
 const { FLOAT, INT64, STRING, COMPLEX64 } = onnx.TensorProto.DataType;
@@ -19,31 +20,6 @@ const expected = JSON.parse(fs.readFileSync(new URL('../../fixtures/onnx/externa
   probabilities: number[];
 };
 
-type Dim = string | number | null;
-
-function tensorInfo(name: string, elemType: number, dims: Dim[]): onnxProto.onnx.IValueInfoProto {
-  return { name, type: { tensorType: { elemType, shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : d === null ? {} : { dimValue: d })) } } } };
-}
-
-function buildModel(spec: {
-  nodes: onnxProto.onnx.INodeProto[];
-  inputs: onnxProto.onnx.IValueInfoProto[];
-  outputs: onnxProto.onnx.IValueInfoProto[];
-  opsets?: { domain: string; version: number }[];
-  irVersion?: number;
-  functions?: onnxProto.onnx.IFunctionProto[];
-}): Uint8Array {
-  return onnx.ModelProto.encode(
-    onnx.ModelProto.create({
-      irVersion: spec.irVersion ?? 8,
-      opsetImport: spec.opsets ?? [{ domain: '', version: 15 }],
-      producerName: 'test-builder',
-      producerVersion: '0.0.1',
-      functions: spec.functions ?? [],
-      graph: { name: 'g', node: spec.nodes, input: spec.inputs, output: spec.outputs },
-    }),
-  ).finish();
-}
 
 /** One operator from x to y over float [N,1]. */
 function oneNode(opType: string, domain: string, opsets?: { domain: string; version: number }[]): Uint8Array {
