@@ -6,7 +6,6 @@
  * same version); each bad file is refused with the message the user sees (exit code 1 / a 4xx) and
  * leaves nothing behind: no version, no history, no audit entry, no artifact. No Temporal is needed.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,7 +23,7 @@ import { exportOnnx } from '../../src/ml/onnx-export.js';
 import { LocalArtifactStore } from '../../src/registry/artifacts.js';
 import { compileSignature } from '../../src/serving/signature.js';
 import { buildModel, tensorInfo } from '../support/onnx-builders.js';
-import { stewardBin } from '../support/processes.js';
+import { runStewardSplit, type CliResult } from '../support/processes.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 
 const { onnx } = onnxProto;
@@ -183,12 +182,6 @@ async function stewardExport(): Promise<Uint8Array> {
 
 // ---- the CLI ----------------------------------------------------------------------------------
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 // Each command is a fresh Node process compiling TypeScript through tsx: generous limits for busy machines.
 describe('steward models import', { timeout: 900_000 }, () => {
   let home: string;
@@ -196,14 +189,7 @@ describe('steward models import', { timeout: 900_000 }, () => {
   let env: NodeJS.ProcessEnv;
   const artifactsDir = () => path.join(home, 'artifacts');
 
-  function steward(...args: string[]): Promise<CliResult> {
-    const child = spawn(process.execPath, [stewardBin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-  }
+  const steward = (...args: string[]): Promise<CliResult> => runStewardSplit(args, env);
 
   /** `steward --json ...` that must fail: its JSON error, after checking the exit code. */
   async function jsonError(...args: string[]): Promise<{ code: string; message: string; details?: Record<string, unknown> }> {
