@@ -7,29 +7,32 @@ import type { OnceOptions } from '../src/db/idempotency.js';
 import { authorize } from '../src/governance/access.js';
 import { createLineageSink, type LineageOptions } from '../src/lineage/store.js';
 import type { Pipeline } from '../src/pipeline/definition.js';
-import type { StepImplementations } from '../src/pipeline/step-runtime.js';
+import type { Step } from '../src/pipeline/step.js';
+import type { StepImplementations, StepServices } from '../src/pipeline/step-runtime.js';
+import type { CpuPool } from '../src/platform/cpu-pool.js';
+import type { Logger } from '../src/platform/logger.js';
+import { ValidationError } from '../src/errors.js';
+import type { Definition } from '../src/features/definitions.js';
 import type { ArtifactStore } from '../src/registry/artifacts.js';
 import type { ScorerAdmin } from '../src/serving/scorer-client.js';
 import { createApprovalActivities } from './approvals.js';
 import { createDeploymentActivities } from './deployment.js';
 import { withFailureMapping } from './failures.js';
-import { createGovernanceSteps } from './governance-steps.js';
-import { createFeatureStepImplementations } from './features.js';
-import { createMonitoringSteps } from './monitoring-steps.js';
-import { createReleaseSteps } from './release-steps.js';
-import { createScoringSteps } from './scoring-steps.js';
 import { createPipelineActivities } from './pipeline.js';
-import { createStepImplementations } from './steps.js';
-import { withStepLineage } from './lineage.js';
 
 export interface ActivityDependencies {
   db: Database;
   /** Where training sets and models are kept (content-addressed). */
   artifacts: ArtifactStore;
-  /** The pipelines this worker can run (pipelines/index.ts). */
+  /** The pipelines this worker can run (the project's and Steward's built-ins); the steps they use are registered. */
   pipelines: readonly Pipeline[];
-  /** Extra step implementations (tests and benchmarks add their own). */
-  extraSteps?: StepImplementations;
+  /** Typed steps to register besides those the pipelines use. */
+  steps?: readonly Step[];
+  /** The project's feature definitions (Steward's and the team's), for steps that read the store. */
+  features?: readonly Definition[];
+  /** The pool CPU-heavy steps run in (default: the process's, sized by STEWARD_CPU_THREADS). */
+  cpuPool?: CpuPool;
+  logger?: Logger;
   /** Test-only fault injection: the name of a write ("ingest", "summarize") after whose commit the process SIGKILLs itself. */
   crashAfterCommit?: string;
   /** The scorer deployments drive (its admin API); asked for at each use, so it may come up after the worker. */
@@ -46,15 +49,27 @@ export function createActivities(deps: ActivityDependencies) {
       }
     },
   };
-  const steps = { ...createStepImplementations(deps.db, deps.artifacts, writeOptions), ...createReleaseSteps(deps.db), ...createFeatureStepImplementations(deps.db, deps.artifacts), ...createGovernanceSteps(deps.db), ...createMonitoringSteps(deps.db, deps.artifacts, deps.pipelines), ...createScoringSteps(deps.db, deps.artifacts), ...deps.extraSteps };
+  const steps = stepImplementations(deps.pipelines, deps.steps ?? []);
+  const services: StepServices = { db: deps.db, artifacts: deps.artifacts, writeOptions, ...(deps.features ? { features: deps.features } : {}), ...(deps.cpuPool ? { cpuPool: deps.cpuPool } : {}), ...(deps.logger ? { logger: deps.logger } : {}) };
   const lineage = createLineageSink(deps.db, deps.lineage);
   return withFailureMapping({
-    ...createPipelineActivities(deps.db, deps.pipelines, withStepLineage(deps.db, steps), lineage, async (principal, requirement, context) => {
+    ...createPipelineActivities(deps.db, deps.pipelines, steps, lineage, async (principal, requirement, context) => {
       await authorize(deps.db, { principal, ...requirement, context });
-    }),
+    }, services),
     ...createApprovalActivities(deps.db),
     ...createDeploymentActivities(deps.db, deps.scorer, lineage),
   });
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+
+/** The implementations of the typed steps the pipelines use and the extra ones, by name; one name, one step. */
+function stepImplementations(pipelines: readonly Pipeline[], extra: readonly Step[]): StepImplementations {
+  const byName = new Map<string, Step>();
+  for (const step of [...extra, ...pipelines.flatMap((p) => p.steps)]) {
+    const seen = byName.get(step.name);
+    if (seen && seen !== step) throw new ValidationError(`Two different steps are named "${step.name}"; step names are unique across the pipelines a worker runs: rename one.`, { step: step.name });
+    byName.set(step.name, step);
+  }
+  return Object.fromEntries([...byName].map(([name, step]) => [name, step.implementation]));
+}

@@ -9,7 +9,7 @@ import type { Pipeline } from '../src/pipeline/definition.js';
 import { findPipeline, validateParams } from '../src/pipeline/catalog.js';
 import type { PipelineSpec } from '../src/pipeline/spec.js';
 import type { LineageSink } from '../src/lineage/store.js';
-import { runStepWithCache, type RunStepRequest, type RunStepResult, type StepAuthorizer, type StepImplementations } from '../src/pipeline/step-runtime.js';
+import { runStepWithCache, type RunStepRequest, type RunStepResult, type StepAuthorizer, type StepImplementations, type StepServices } from '../src/pipeline/step-runtime.js';
 
 export interface ResolvePipelineInput {
   pipeline: string;
@@ -29,7 +29,7 @@ export interface ResolvePipelineResult {
  */
 const HEARTBEAT_EVERY_MS = 1_000;
 
-export function createPipelineActivities(db: Database, pipelines: readonly Pipeline[], steps: StepImplementations, lineage?: LineageSink, authorize?: StepAuthorizer) {
+export function createPipelineActivities(db: Database, pipelines: readonly Pipeline[], steps: StepImplementations, lineage?: LineageSink, authorize?: StepAuthorizer, services?: StepServices) {
   return {
     async resolvePipeline(input: ResolvePipelineInput): Promise<ResolvePipelineResult> {
       const pipeline = findPipeline(pipelines, input.pipeline);
@@ -49,6 +49,7 @@ export function createPipelineActivities(db: Database, pipelines: readonly Pipel
             context.heartbeat(details);
           },
           signal: context.cancellationSignal,
+          ...(services ? { services } : {}),
         }, lineage, authorize);
       } finally {
         clearInterval(beat);

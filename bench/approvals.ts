@@ -23,23 +23,30 @@ import { listApprovals } from '../src/governance/approvals.js';
 import { submitDecision } from '../src/governance/decisions.js';
 import { createPrincipal } from '../src/governance/identity.js';
 import { findPipeline } from '../src/pipeline/catalog.js';
-import { approvalGate, definePipeline, defineStep, output } from '../src/pipeline/definition.js';
+import { approvalGate, definePipeline, output } from '../src/pipeline/definition.js';
 import { startRun } from '../src/pipeline/runs.js';
+import { defineStep } from '../src/pipeline/step.js';
 import { createLogger } from '../src/platform/logger.js';
 import { workflowBundleFor } from '../src/platform/worker.js';
 import { LocalArtifactStore } from '../src/registry/artifacts.js';
 import { startLocalTemporal } from './support/local-temporal.js';
 
 const GATES = Number(process.env.BENCH_GATES ?? 100);
-const echo = defineStep({ uses: 'echo', outputs: ['value'] });
+const echo = defineStep({
+  name: 'echo',
+  input: z.object({ value: z.unknown() }),
+  output: z.object({ value: z.unknown() }),
+  run: async (input) => ({ value: input.value }),
+});
 const none = z.object({});
+const candidate = echo.step('candidate', { value: 'm' }, { cache: false });
 const benchPipelines = [
   definePipeline({
     name: 'bench-governed',
     params: none,
     steps: [
-      echo.step('candidate', { value: 'm' }, { cache: false }),
-      approvalGate('signoff', { subject: { candidate: output('candidate', 'value') }, policy: { roles: { technical: 1 }, deadline: '1 hour' } }),
+      candidate,
+      approvalGate('signoff', { subject: { candidate: candidate.output.value }, policy: { roles: { technical: 1 }, deadline: '1 hour' } }),
       echo.step('release', { value: output('signoff', 'reviewer') }, { cache: false }),
     ],
   }),
@@ -47,8 +54,8 @@ const benchPipelines = [
     name: 'bench-open',
     params: none,
     steps: [
-      echo.step('candidate', { value: 'm' }, { cache: false }),
-      approvalGate('signoff', { subject: { candidate: output('candidate', 'value') }, timeout: '1 hour' }),
+      candidate,
+      approvalGate('signoff', { subject: { candidate: candidate.output.value }, timeout: '1 hour' }),
       echo.step('release', { value: output('signoff', 'reviewer') }, { cache: false }),
     ],
   }),
@@ -67,7 +74,6 @@ const worker = await Worker.create({
     db,
     artifacts: new LocalArtifactStore(path.join(scratch, 'artifacts')),
     pipelines: benchPipelines,
-    extraSteps: { echo: { run: async (input: { value: unknown }) => ({ value: input.value }) } },
   }),
 });
 const running = worker.run();

@@ -22,9 +22,9 @@ import { vegaDataset } from '../src/datasets/vega.js';
 import { openDatabase } from '../src/db/client.js';
 import { trainLogisticRegression } from '../src/ml/linear.js';
 import { findPipeline } from '../src/pipeline/catalog.js';
-import { definePipeline, defineStep, fanOut, item, output } from '../src/pipeline/definition.js';
+import { definePipeline, fanOut, item } from '../src/pipeline/definition.js';
 import { startRun } from '../src/pipeline/runs.js';
-import type { StepImplementations } from '../src/pipeline/step-runtime.js';
+import { defineStep, type StepNode } from '../src/pipeline/step.js';
 import { createLogger } from '../src/platform/logger.js';
 import { LocalArtifactStore } from '../src/registry/artifacts.js';
 import { startLocalTemporal } from './support/local-temporal.js';
@@ -36,24 +36,53 @@ const FAN_OUT_ITEMS = Number(process.env.BENCH_FAN_OUT ?? 5_000);
 const activities = { noop: async (input: { value: number }) => ({ value: input.value + 1 }) };
 export type BenchActivities = typeof activities;
 
-const noopStep = defineStep({ uses: 'noop', outputs: ['value'], startToCloseTimeout: '1 minute' });
-const routesStep = defineStep({ uses: 'routes', outputs: ['items'] });
-const fitRoute = defineStep({ uses: 'fitRoute', outputs: ['route', 'rows', 'coefficient'] });
+/** Per route: hour of departure and whether the flight left > 15 minutes late (loaded before the worker starts). */
+const routes = new Map<string, { hour: number[]; late: number[] }>();
+/** The routes with both late and on-time flights (a regression needs both classes). */
+const routeKeys: string[] = [];
+
+const noopStep = defineStep({
+  name: 'noop',
+  input: z.object({ value: z.number() }),
+  output: z.object({ value: z.number() }),
+  startToCloseTimeout: '1 minute',
+  run: (input) => activities.noop(input),
+});
+const routesStep = defineStep({
+  name: 'routes',
+  input: z.object({ n: z.number().int() }),
+  output: z.object({ items: z.array(z.object({ route: z.string() })) }),
+  run: async (input) => ({ items: Array.from({ length: input.n }, (_, i) => ({ route: routeKeys[i % routeKeys.length]! })) }),
+});
+const fitRoute = defineStep({
+  name: 'fitRoute',
+  input: z.object({ route: z.string() }),
+  output: z.object({ route: z.string(), rows: z.number(), coefficient: z.number() }),
+  run: async (input) => {
+    const r = routes.get(input.route)!;
+    const model = trainLogisticRegression({ numeric: { hour: Float64Array.from(r.hour) } }, r.late, { C: 1 });
+    return { route: input.route, rows: r.late.length, coefficient: model.coefficients[0]! };
+  },
+});
 const none = z.object({});
 const benchPipelines = [
   definePipeline({
     name: 'chain20',
     params: none,
-    steps: Array.from({ length: STEPS }, (_, i) => noopStep.step(`s${i}`, { value: i === 0 ? 0 : output(`s${i - 1}`, 'value') }, { cache: false })),
+    steps: () => {
+      const chain: StepNode<{ value: number }>[] = [];
+      for (let i = 0; i < STEPS; i++) chain.push(noopStep.step(`s${i}`, { value: i === 0 ? 0 : chain[i - 1]!.output.value }, { cache: false }));
+      return chain;
+    },
   }),
   definePipeline({ name: 'parallel20', params: none, steps: Array.from({ length: STEPS }, (_, i) => noopStep.step(`s${i}`, { value: i }, { cache: false })) }),
   definePipeline({
     name: 'fan-out-routes',
     params: z.object({ n: z.coerce.number().int() }),
-    steps: [
-      routesStep.step('routes', { n: { $param: 'n' } }, { cache: false }),
-      fanOut('fit', { items: output('routes', 'items'), each: fitRoute.each({ route: item('route') }, { cache: false }), concurrency: 50, batchSize: 250 }),
-    ],
+    steps: (p) => {
+      const items = routesStep.step('routes', { n: p.n }, { cache: false });
+      return [items, fanOut('fit', { items: items.output.items, each: fitRoute.each({ route: item('route') }, { cache: false }), concurrency: 50, batchSize: 250 })];
+    },
   }),
 ];
 
@@ -95,26 +124,15 @@ const env = await startLocalTemporal(logger);
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'steward-bench-'));
 const database = await openDatabase({ url: undefined, pgliteDir: path.join(scratch, 'pglite') });
 console.log(`Loading routes of 500,000 flights from flights-3m.parquet...`);
-const routes = await loadRoutes(500_000);
-const routeKeys = [...routes.entries()].filter(([, r]) => r.late.some((l) => l === 1) && r.late.some((l) => l === 0)).map(([k]) => k);
-const benchSteps: StepImplementations = {
-  noop: { run: async (input: { value: number }) => activities.noop(input) },
-  routes: { run: async (input: { n: number }) => ({ items: Array.from({ length: input.n }, (_, i) => ({ route: routeKeys[i % routeKeys.length]! })) }) },
-  fitRoute: {
-    run: async (input: { route: string }) => {
-      const r = routes.get(input.route)!;
-      const model = trainLogisticRegression({ numeric: { hour: Float64Array.from(r.hour) } }, r.late, { C: 1 });
-      return { route: input.route, rows: r.late.length, coefficient: model.coefficients[0] };
-    },
-  },
-};
+for (const [key, route] of await loadRoutes(500_000)) routes.set(key, route);
+routeKeys.push(...[...routes.entries()].filter(([, r]) => r.late.some((l) => l === 1) && r.late.some((l) => l === 0)).map(([k]) => k));
 const workflowBundle = await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./workflows.ts', import.meta.url)), logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never });
 const worker = await Worker.create({
   connection: await NativeConnection.connect({ address: env.address }),
   taskQueue: 'bench',
   workflowBundle,
   activities: {
-    ...createActivities({ db: database.db, artifacts: new LocalArtifactStore(path.join(scratch, 'artifacts')), pipelines: benchPipelines, extraSteps: benchSteps }),
+    ...createActivities({ db: database.db, artifacts: new LocalArtifactStore(path.join(scratch, 'artifacts')), pipelines: benchPipelines }),
     ...activities,
   },
   maxConcurrentActivityTaskExecutions: 100,

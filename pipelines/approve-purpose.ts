@@ -7,10 +7,9 @@
  *   steward run approve-purpose --param model=churn --param purpose="retention offers" --param features=customers__email
  */
 import { z } from 'zod';
-import { approvalGate, definePipeline, defineStep, output, param } from '../src/pipeline/definition.js';
+import { approvalGate, definePipeline, output } from '../src/pipeline/definition.js';
 import { PURPOSE_POLICY } from '../src/governance/purposes.js';
-
-export const recordPurpose = defineStep({ uses: 'recordPurpose', outputs: ['approvalId', 'model', 'purpose', 'features', 'approvedBy'] });
+import { recordPurpose } from './steps/index.js';
 
 export const approvePurpose = definePipeline({
   name: 'approve-purpose',
@@ -21,8 +20,9 @@ export const approvePurpose = definePipeline({
     /** Feature output names (`view__feature`), comma-separated. */
     features: z.string().regex(/^[a-z][a-z0-9_]*__[a-z][a-z0-9_]*(,[a-z][a-z0-9_]*__[a-z][a-z0-9_]*)*$/),
   }),
-  steps: [
-    approvalGate('approval', { subject: { purpose: param('purpose'), model: param('model'), features: param('features') }, policy: PURPOSE_POLICY }),
+  steps: (p) => [
+    approvalGate('approval', { subject: { purpose: p.purpose, model: p.model, features: p.features }, policy: PURPOSE_POLICY }),
+    // An approval gate's outputs are not typed: the reference names the field.
     recordPurpose.step('record', { approvalId: output('approval', 'approvalId') }),
   ],
 });

@@ -10,9 +10,8 @@
  */
 import { z } from 'zod';
 import { approvalGate, childPipeline, definePipeline, deployModel, output, param } from '../src/pipeline/definition.js';
-import { compareChallenger } from './monitoring-steps.js';
 import { releasePolicy } from './release-flight-delay.js';
-import { promoteModel, validateModel } from './steps.js';
+import { compareChallenger, promoteModel, validateModel } from './steps/index.js';
 
 export const challengeFlightDelay = definePipeline({
   name: 'challenge-flight-delay',
@@ -41,47 +40,49 @@ export const challengeFlightDelay = definePipeline({
      */
     deployMaxScoreDistance: z.coerce.number().gt(0).max(1).default(0.5),
   }),
-  steps: [
-    childPipeline('train', 'train-flight-delay', { source: param('source'), rows: param('rows'), modelName: param('modelName') }, { outputs: ['register'] }),
-    compareChallenger.step('compare', {
-      modelName: param('modelName'),
+  steps: (p) => {
+    const train = childPipeline('train', 'train-flight-delay', { source: param('source'), rows: param('rows'), modelName: param('modelName') }, { outputs: ['register'] });
+    const compare = compareChallenger.step('compare', {
+      modelName: p.modelName,
       challenger: output('train', 'register', 'version'),
-      windowFrom: param('windowFrom'),
-      windowTo: param('windowTo'),
-      margin: param('margin'),
-      minLabelledRows: param('minLabelledRows'),
-      reportId: param('reportId'),
-    }),
-    validateModel.step('validate', { modelName: output('compare', 'modelName'), version: output('compare', 'version'), minRocAuc: param('minRocAuc'), behaviour: 'review' }),
-    approvalGate('signoff', {
+      windowFrom: p.windowFrom,
+      windowTo: p.windowTo,
+      margin: p.margin,
+      minLabelledRows: p.minLabelledRows,
+      reportId: p.reportId,
+    });
+    const validate = validateModel.step('validate', { modelName: compare.output.modelName, version: compare.output.version, minRocAuc: p.minRocAuc, behaviour: 'review' });
+    const signoff = approvalGate('signoff', {
       subject: {
-        model: output('validate', 'modelName'),
-        version: output('validate', 'version'),
-        rocAuc: output('validate', 'rocAuc'),
-        failedChecks: output('validate', 'failedChecks'),
-        championRocAuc: output('compare', 'championRocAuc'),
-        challengerRocAuc: output('compare', 'challengerRocAuc'),
+        model: validate.output.modelName,
+        version: validate.output.version,
+        rocAuc: validate.output.rocAuc,
+        failedChecks: validate.output.failedChecks,
+        championRocAuc: compare.output.championRocAuc,
+        challengerRocAuc: compare.output.challengerRocAuc,
       },
       policy: releasePolicy,
-    }),
-    promoteModel.step('promote', {
-      modelName: output('validate', 'modelName'),
-      version: output('validate', 'version'),
+    });
+    // An approval gate's outputs are not typed: the references name the fields.
+    const promote = promoteModel.step('promote', {
+      modelName: validate.output.modelName,
+      version: validate.output.version,
       alias: 'champion',
       approvalId: output('signoff', 'approvalId'),
       reviewers: output('signoff', 'reviewer'),
-    }),
-    deployModel(
+    });
+    const deploy = deployModel(
       'deploy',
       {
-        model: output('validate', 'modelName'),
-        version: output('validate', 'version'),
-        strategy: param('deployStrategy'),
-        thresholds: { minRequests: param('deployMinRequests'), maxDrift: param('deployMaxScoreDistance') },
-        analysis: { maxWaitSeconds: param('deployMaxWaitSeconds'), minSeconds: param('deployBakeSeconds') },
+        model: validate.output.modelName,
+        version: validate.output.version,
+        strategy: p.deployStrategy,
+        thresholds: { minRequests: p.deployMinRequests, maxDrift: p.deployMaxScoreDistance },
+        analysis: { maxWaitSeconds: p.deployMaxWaitSeconds, minSeconds: p.deployBakeSeconds },
         reason: 'challenger better than the champion on recent labelled flights',
       },
       { after: ['promote'] },
-    ),
-  ],
+    );
+    return [train, compare, validate, signoff, promote, deploy];
+  },
 });

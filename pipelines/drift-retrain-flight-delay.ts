@@ -1,29 +1,36 @@
 /**
- * Scheduled monitoring of the flight-delay champion, and the decision to retrain:
+ * Scheduled monitoring of the flight-delay champion, the decision to retrain, and the challenge,
+ * in one run:
  *
  *   monitor (input drift per feature, prediction drift, performance decay over the window, against
  *   the reference stored with the version; a drift report per run) -> policy (triggers, a cool-down
  *   between retrains, a maximum per period; the decision and its numbers on the report and in the
- *   audit trail) -> launch (when the policy says retrain: a challenge-flight-delay run, which
- *   retrains on the source's flights up to the window's start, compares challenger and champion on
- *   the window's labelled rows, which neither trained on, stops unless the challenger is better by
- *   the margin, and otherwise goes through the release sign-off, promotion and a canary deployment
- *   on the scorer, rolled back automatically if its analysis fails).
+ *   audit trail) -> prepare (when retraining: the flights the challenger trains on, those before the
+ *   window, capped at maxTrainRows; fewer than minTrainRows fails the run before anything is
+ *   trained) -> challenge (only when policy.decision == "retrain": the challenge-flight-delay
+ *   pipeline as a child run `<this run>--challenge`, which retrains on those flights, compares
+ *   challenger and champion on the window's labelled rows, which neither trained on, stops unless
+ *   the challenger is better by the margin, and otherwise goes through the release sign-off,
+ *   promotion and a canary deployment on the scorer, rolled back automatically if its analysis
+ *   fails).
  *
- * The challenge is its own run (started by `launch`, id `<this run>-challenge`) because the executor
- * has no conditional steps: a run that decides to hold completes, with nothing skipped or failed.
- * Start it on a schedule: `steward schedule create drift-retrain-flight-delay --every 7d`. A scheduled
- * run's window ends at its tick's nominal time, so a late or backfilled tick monitors its own week.
+ * A run whose policy holds completes with `challenge` skipped and the condition as the reason
+ * (`steward status` shows it); a run that retrains lasts as long as its challenge, sign-off
+ * included, and fails with the challenge's reason when the challenger is not better or its canary
+ * rolls back. Start it on a schedule: `steward schedule create drift-retrain-flight-delay --every 7d`.
+ * A scheduled run's window ends at its tick's nominal time, so a late or backfilled tick monitors
+ * its own week.
  */
 import { z } from 'zod';
-import { definePipeline, output, param, scheduledAt } from '../src/pipeline/definition.js';
-import { launchChallenge, monitorDrift, retrainPolicy } from './monitoring-steps.js';
+import { childPipeline, definePipeline, scheduledAt } from '../src/pipeline/definition.js';
+import { eq } from '../src/pipeline/step.js';
+import { monitorDrift, prepareChallenge, retrainPolicy } from './steps/index.js';
 
 const modelName = z.string().regex(/^[a-z][a-z0-9-]*$/).default('flight-delay');
 
 export const driftRetrainFlightDelay = definePipeline({
   name: 'drift-retrain-flight-delay',
-  description: 'Monitor the flight-delay champion over a window (drift, decay), decide by policy whether to retrain, and start the challenge run if so',
+  description: 'Monitor the flight-delay champion over a window (drift, decay), decide by policy whether to retrain, and if so run the challenge (retrain, compare, sign-off, promote, deploy)',
   params: z.object({
     modelName,
     /** End of the window (ISO 8601); empty means the schedule tick's time, or when the step runs if no schedule started it. */
@@ -69,43 +76,58 @@ export const driftRetrainFlightDelay = definePipeline({
      */
     deployMaxScoreDistance: z.coerce.number().gt(0).max(1).default(0.5),
   }),
-  steps: [
-    monitorDrift.step('monitor', {
-      modelName: param('modelName'),
+  steps: (p) => {
+    const monitor = monitorDrift.step('monitor', {
+      modelName: p.modelName,
       version: 'champion',
-      windowEnd: param('windowEnd'),
+      windowEnd: p.windowEnd,
       scheduledAt,
-      windowDays: param('windowDays'),
-      minRows: param('minRows'),
-      minLabelledRows: param('minLabelledRows'),
-      decayThreshold: param('decayThreshold'),
-      seasonalFeatures: param('seasonalFeatures'),
-      aboveNoise: param('aboveNoise'),
-    }),
-    retrainPolicy.step('policy', {
-      modelName: param('modelName'),
-      reportId: output('monitor', 'reportId'),
-      triggers: param('triggers'),
-      coolDownHours: param('coolDownHours'),
-      maxRetrainsPerPeriod: param('maxRetrainsPerPeriod'),
-      periodDays: param('periodDays'),
-    }),
-    launchChallenge.step('launch', {
-      decision: output('policy', 'decision'),
-      reportId: output('monitor', 'reportId'),
-      modelName: param('modelName'),
-      source: param('source'),
-      windowFrom: output('monitor', 'windowFrom'),
-      windowTo: output('monitor', 'windowTo'),
-      maxTrainRows: param('maxTrainRows'),
-      minTrainRows: param('minTrainRows'),
-      margin: param('margin'),
-      minLabelledRows: param('minLabelledRows'),
-      deployStrategy: param('deployStrategy'),
-      deployMinRequests: param('deployMinRequests'),
-      deployMaxWaitSeconds: param('deployMaxWaitSeconds'),
-      deployBakeSeconds: param('deployBakeSeconds'),
-      deployMaxScoreDistance: param('deployMaxScoreDistance'),
-    }),
-  ],
+      windowDays: p.windowDays,
+      minRows: p.minRows,
+      minLabelledRows: p.minLabelledRows,
+      decayThreshold: p.decayThreshold,
+      seasonalFeatures: p.seasonalFeatures,
+      aboveNoise: p.aboveNoise,
+    });
+    const policy = retrainPolicy.step('policy', {
+      modelName: p.modelName,
+      reportId: monitor.output.reportId,
+      triggers: p.triggers,
+      coolDownHours: p.coolDownHours,
+      maxRetrainsPerPeriod: p.maxRetrainsPerPeriod,
+      periodDays: p.periodDays,
+    });
+    // Unconditional (a hold counts nothing), so the challenge's own condition is what `steward status` shows when it is skipped.
+    const prepare = prepareChallenge.step('prepare', {
+      decision: policy.output.decision,
+      source: p.source,
+      windowFrom: monitor.output.windowFrom,
+      maxTrainRows: p.maxTrainRows,
+      minTrainRows: p.minTrainRows,
+    });
+    const challenge = {
+      ...childPipeline(
+        'challenge',
+        'challenge-flight-delay',
+        {
+          modelName: p.modelName,
+          source: p.source,
+          rows: prepare.output.trainRows,
+          windowFrom: monitor.output.windowFrom,
+          windowTo: monitor.output.windowTo,
+          margin: p.margin,
+          minLabelledRows: p.minLabelledRows,
+          reportId: monitor.output.reportId,
+          deployStrategy: p.deployStrategy,
+          deployMinRequests: p.deployMinRequests,
+          deployMaxWaitSeconds: p.deployMaxWaitSeconds,
+          deployBakeSeconds: p.deployBakeSeconds,
+          deployMaxScoreDistance: p.deployMaxScoreDistance,
+        },
+        { outputs: ['train', 'compare', 'validate', 'signoff', 'promote', 'deploy'] },
+      ),
+      when: eq(policy.output.decision, 'retrain'),
+    };
+    return [monitor, policy, prepare, challenge];
+  },
 });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { definePipeline, output, param } from '../src/pipeline/definition.js';
-import { ingestFlights, summarizeDelays } from './steps.js';
+import { definePipeline } from '../src/pipeline/definition.js';
+import { ingestFlights, summarizeDelays } from './steps/index.js';
 
 /** The foundation demo: ingest US flights of 2001 and summarize departure delays per airport. */
 export const flightDelaySummary = definePipeline({
@@ -11,8 +11,8 @@ export const flightDelaySummary = definePipeline({
     rows: z.coerce.number().int().positive().max(3_000_000).default(200_000),
     delayThresholdMinutes: z.coerce.number().int().min(0).default(15),
   }),
-  steps: [
-    ingestFlights.step('ingest', { source: param('source'), rows: param('rows') }),
-    summarizeDelays.step('summarize', { ingestionId: output('ingest', 'ingestionId'), delayThresholdMinutes: param('delayThresholdMinutes') }),
-  ],
+  steps: (p) => {
+    const ingest = ingestFlights.step('ingest', { source: p.source, rows: p.rows });
+    return [ingest, summarizeDelays.step('summarize', { ingestionId: ingest.output.ingestionId, delayThresholdMinutes: p.delayThresholdMinutes })];
+  },
 });

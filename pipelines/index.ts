@@ -1,14 +1,29 @@
-// Every pipeline this deployment can run: `steward run <name>`, the HTTP API and schedules find them here.
+// Steward's built-in project: every pipeline, feature definition and enrichment that ships with
+// Steward. A team's steward.config.ts adds its own beside them (src/app/project.ts).
 import type { Pipeline } from '../src/pipeline/definition.js';
 import { validateCatalog } from '../src/pipeline/catalog.js';
+import { defineProject } from '../src/project/define.js';
 import { approvePurpose } from './approve-purpose.js';
 import { challengeFlightDelay } from './challenge-flight-delay.js';
 import { driftRetrainFlightDelay } from './drift-retrain-flight-delay.js';
+import { enrichments } from './features/enrichments.js';
+import { featureDefinitions } from './features/index.js';
 import { flightDelaySummary } from './flight-delay-summary.js';
 import { releaseFlightDelay } from './release-flight-delay.js';
 import { scoreFlights } from './score-flights.js';
+import { builtinSteps } from './steps/index.js';
 import { trainFlightDelay } from './train-flight-delay.js';
 
 export const pipelines: readonly Pipeline[] = [flightDelaySummary, trainFlightDelay, releaseFlightDelay, approvePurpose, driftRetrainFlightDelay, challengeFlightDelay, scoreFlights];
 
 validateCatalog(pipelines);
+
+export const builtinProject = defineProject({
+  name: 'steward',
+  description: "Steward's built-in pipelines: the flight-delay example, release, drift retraining, batch scoring and purpose approval",
+  pipelines,
+  // Registered even when no built-in pipeline uses them, for teams' pipelines to.
+  steps: builtinSteps,
+  features: featureDefinitions,
+  enrichments,
+});

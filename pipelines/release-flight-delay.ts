@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import { approvalGate, childPipeline, definePipeline, deployModel, output, param } from '../src/pipeline/definition.js';
 import type { ApprovalPolicy } from '../src/pipeline/spec.js';
-import { promoteModel, validateModel } from './steps.js';
+import { promoteModel, validateModel } from './steps/index.js';
 
 export const releasePolicy: ApprovalPolicy = {
   roles: { technical: 1 },
@@ -45,40 +45,42 @@ export const releaseFlightDelay = definePipeline({
     /** The least time each deployment step runs before its verdict counts. */
     deployBakeSeconds: z.coerce.number().min(0).default(30),
   }),
-  steps: [
-    childPipeline('train', 'train-flight-delay', { source: param('source'), rows: param('rows'), modelName: param('modelName') }, { outputs: ['register'] }),
-    validateModel.step('validate', {
+  steps: (p) => {
+    const train = childPipeline('train', 'train-flight-delay', { source: param('source'), rows: param('rows'), modelName: param('modelName') }, { outputs: ['register'] });
+    // A child pipeline's outputs are not typed: the references name the child's step and field.
+    const validate = validateModel.step('validate', {
       modelName: output('train', 'register', 'modelName'),
       version: output('train', 'register', 'version'),
-      minRocAuc: param('minRocAuc'),
-      behaviour: param('behaviour'),
-    }),
-    approvalGate('signoff', {
+      minRocAuc: p.minRocAuc,
+      behaviour: p.behaviour,
+    });
+    const signoff = approvalGate('signoff', {
       subject: {
-        model: output('validate', 'modelName'),
-        version: output('validate', 'version'),
-        rocAuc: output('validate', 'rocAuc'),
-        failedChecks: output('validate', 'failedChecks'),
+        model: validate.output.modelName,
+        version: validate.output.version,
+        rocAuc: validate.output.rocAuc,
+        failedChecks: validate.output.failedChecks,
       },
       policy: releasePolicy,
-    }),
-    promoteModel.step('promote', {
-      modelName: output('validate', 'modelName'),
-      version: output('validate', 'version'),
+    });
+    const promote = promoteModel.step('promote', {
+      modelName: validate.output.modelName,
+      version: validate.output.version,
       alias: 'champion',
       approvalId: output('signoff', 'approvalId'),
       reviewers: output('signoff', 'reviewer'),
-    }),
-    deployModel(
+    });
+    const deploy = deployModel(
       'deploy',
       {
-        model: output('validate', 'modelName'),
-        version: output('validate', 'version'),
-        strategy: param('deployStrategy'),
-        thresholds: { minRequests: param('deployMinRequests') },
-        analysis: { maxWaitSeconds: param('deployMaxWaitSeconds'), minSeconds: param('deployBakeSeconds') },
+        model: validate.output.modelName,
+        version: validate.output.version,
+        strategy: p.deployStrategy,
+        thresholds: { minRequests: p.deployMinRequests },
+        analysis: { maxWaitSeconds: p.deployMaxWaitSeconds, minSeconds: p.deployBakeSeconds },
       },
       { after: ['promote'] },
-    ),
-  ],
+    );
+    return [train, validate, signoff, promote, deploy];
+  },
 });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { definePipeline, param } from '../src/pipeline/definition.js';
-import { scoreBatch } from './scoring-steps.js';
+import { definePipeline } from '../src/pipeline/definition.js';
+import { scoreBatch } from './steps/index.js';
 
 /** Column names from `--param keep=a,b` (a string) or an array (the HTTP API). */
 const columnList = z.preprocess(
@@ -20,14 +20,14 @@ export const scoreFlights = definePipeline({
     keep: columnList.default([]),
     batchSize: z.coerce.number().int().positive().default(65_536),
   }),
-  steps: [
+  steps: (p) => [
     scoreBatch.step('score', {
-      model: param('model'),
-      version: param('version'),
-      input: param('input'),
-      outputFormat: param('outputFormat'),
-      keep: param('keep'),
-      batchSize: param('batchSize'),
+      model: p.model,
+      version: p.version,
+      input: p.input,
+      outputFormat: p.outputFormat,
+      keep: p.keep,
+      batchSize: p.batchSize,
     }),
   ],
 });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { definePipeline, output, param } from '../src/pipeline/definition.js';
-import { checkFlightQuality, chooseModel, evaluateModel, ingestFlights, profileReference, registerModel, trainModel } from './steps.js';
-import { buildTrainingSetFromStore } from './features/steps.js';
+import { definePipeline } from '../src/pipeline/definition.js';
+import { buildTrainingSetFromStore, checkFlightQuality, chooseModel, evaluateModel, ingestFlights, profileReference, registerModel, trainModel } from './steps/index.js';
+
 
 /**
  * Train a flight-delay classifier on real 2001 flights: load, check data quality, build a
@@ -28,48 +28,49 @@ export const trainFlightDelay = definePipeline({
     /** The team or person answerable for the model, shown on its model card. */
     owner: z.string().trim().min(1).max(200).optional(),
   }),
-  steps: [
-    ingestFlights.step('load', { source: param('source'), rows: param('rows') }),
-    checkFlightQuality.step('quality', { ingestionId: output('load', 'ingestionId'), minRows: param('minRows') }),
-    buildTrainingSetFromStore.step(
+  steps: (p) => {
+    const load = ingestFlights.step('load', { source: p.source, rows: p.rows });
+    const quality = checkFlightQuality.step('quality', { ingestionId: load.output.ingestionId, minRows: p.minRows });
+    const trainingSet = buildTrainingSetFromStore.step(
       'trainingSet',
-      { ingestionId: output('load', 'ingestionId'), delayThresholdMinutes: param('delayThresholdMinutes') },
-      { after: ['quality'] },
-    ),
-    trainModel.step('trainLogistic', { trainingSetUri: output('trainingSet', 'uri'), testFraction: param('testFraction'), algorithm: 'logistic-regression', C: param('C') }),
-    trainModel.step('trainBoosted', {
-      trainingSetUri: output('trainingSet', 'uri'),
-      testFraction: param('testFraction'),
+      { ingestionId: load.output.ingestionId, delayThresholdMinutes: p.delayThresholdMinutes },
+      { after: [quality.name] },
+    );
+    const trainLogistic = trainModel.step('trainLogistic', { trainingSetUri: trainingSet.output.uri, testFraction: p.testFraction, algorithm: 'logistic-regression', C: p.C });
+    const trainBoosted = trainModel.step('trainBoosted', {
+      trainingSetUri: trainingSet.output.uri,
+      testFraction: p.testFraction,
       algorithm: 'gradient-boosting',
-      maxIter: param('trees'),
-      learningRate: param('learningRate'),
-    }),
-    evaluateModel.step('evaluateLogistic', { modelUri: output('trainLogistic', 'modelUri'), trainingSetUri: output('trainingSet', 'uri'), testFraction: param('testFraction') }),
-    evaluateModel.step('evaluateBoosted', { modelUri: output('trainBoosted', 'modelUri'), trainingSetUri: output('trainingSet', 'uri'), testFraction: param('testFraction') }),
-    chooseModel.step('choose', {
+      maxIter: p.trees,
+      learningRate: p.learningRate,
+    });
+    const evaluateLogistic = evaluateModel.step('evaluateLogistic', { modelUri: trainLogistic.output.modelUri, trainingSetUri: trainingSet.output.uri, testFraction: p.testFraction });
+    const evaluateBoosted = evaluateModel.step('evaluateBoosted', { modelUri: trainBoosted.output.modelUri, trainingSetUri: trainingSet.output.uri, testFraction: p.testFraction });
+    const choose = chooseModel.step('choose', {
       candidates: [
-        { model: output('trainLogistic'), evaluation: output('evaluateLogistic') },
-        { model: output('trainBoosted'), evaluation: output('evaluateBoosted') },
+        { model: trainLogistic.result, evaluation: evaluateLogistic.result },
+        { model: trainBoosted.result, evaluation: evaluateBoosted.result },
       ],
-    }),
-    profileReference.step('reference', { model: output('choose', 'model'), trainingSetUri: output('trainingSet', 'uri'), testFraction: param('testFraction') }),
-    registerModel.step('register', {
-      modelName: param('modelName'),
-      model: output('choose', 'model'),
-      trainingSet: output('trainingSet'),
-      ingestionId: output('load', 'ingestionId'),
+    });
+    const reference = profileReference.step('reference', { model: choose.output.model, trainingSetUri: trainingSet.output.uri, testFraction: p.testFraction });
+    const register = registerModel.step('register', {
+      modelName: p.modelName,
+      model: choose.output.model,
+      trainingSet: trainingSet.result,
+      ingestionId: load.output.ingestionId,
       params: {
-        C: param('C'),
-        trees: param('trees'),
-        learningRate: param('learningRate'),
-        testFraction: param('testFraction'),
-        delayThresholdMinutes: param('delayThresholdMinutes'),
-        rows: param('rows'),
+        C: p.C,
+        trees: p.trees,
+        learningRate: p.learningRate,
+        testFraction: p.testFraction,
+        delayThresholdMinutes: p.delayThresholdMinutes,
+        rows: p.rows,
       },
-      metrics: output('choose', 'metrics'),
-      ranking: output('choose', 'ranking'),
-      owner: param('owner'),
-      reference: output('reference'),
-    }),
-  ],
+      metrics: choose.output.metrics,
+      ranking: choose.output.ranking,
+      owner: p.owner,
+      reference: reference.result,
+    });
+    return [load, quality, trainingSet, trainLogistic, trainBoosted, evaluateLogistic, evaluateBoosted, choose, reference, register];
+  },
 });

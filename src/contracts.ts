@@ -47,6 +47,8 @@ export interface StepState {
   output?: Record<string, unknown>;
   error?: string;
   errorType?: string;
+  /** Why a skipped step did not run, when a condition (`when`) decided it. */
+  skipReason?: string;
 }
 
 /** What `steward status` and the `runState` query show. */

@@ -30,7 +30,7 @@ import {
   type RunState,
   type StepState,
 } from '../src/contracts.js';
-import { resolveTemplate, type ResolveContext, type StepSpec } from '../src/pipeline/spec.js';
+import { describeCondition, evaluateCondition, resolveTemplate, type ResolveContext, type StepSpec } from '../src/pipeline/spec.js';
 import type { DeploymentInput, DeploymentResult } from '../src/serving/deployment-types.js';
 import { awaitApproval, registerApprovalHandlers } from './approval.js';
 import { runDeployment } from './deployment.js';
@@ -205,13 +205,41 @@ export async function runPipeline(input: RunPipelineInput): Promise<RunPipelineR
   // Cancelling the run cancels stepsScope (a child of the root scope) and so every running step.
   for (;;) {
     let started = false;
+    // Steps skipped by a condition let their dependents be decided in another pass at once.
+    let decided = false;
     for (const step of spec.steps) {
       const s = stateOf(step.name);
       if (s.status !== 'pending') continue;
       const upstream = step.after.map(stateOf);
       if (failure || cancelled || upstream.some((u) => ['failed', 'skipped', 'cancelled'].includes(u.status))) {
         s.status = 'skipped';
+        // Only conditions give reasons: runs without them keep the state (and memo) they always had.
+        const conditional = upstream.find((u) => u.status === 'skipped' && u.skipReason);
+        if (!failure && !cancelled && conditional) s.skipReason = `"${conditional.name}" was skipped`;
       } else if (upstream.every((u) => u.status === 'completed')) {
+        // Specs from before conditions have no `when`: their runs never take this branch.
+        if (step.when) {
+          let holds: boolean;
+          try {
+            holds = evaluateCondition(step.when, context(), `Step "${step.name}": condition`);
+          } catch (error) {
+            s.status = 'failed';
+            s.error = (error as Error).message;
+            s.errorType = 'VALIDATION_FAILED';
+            if (!failure) {
+              failure = { step: step.name, message: s.error, type: s.errorType };
+              stepsScope.cancel();
+            }
+            decided = true;
+            continue;
+          }
+          if (!holds) {
+            s.status = 'skipped';
+            s.skipReason = `when ${describeCondition(step.when)} did not hold`;
+            decided = true;
+            continue;
+          }
+        }
         start(step, s);
         started = true;
       }
@@ -219,6 +247,8 @@ export async function runPipeline(input: RunPipelineInput): Promise<RunPipelineR
     // The memo shows running steps too, so `steward status` with no worker answering (or a run
     // waiting at a gate) tells what is under way. Runs from before the patch replay as they ran.
     if (started && patched('memo-on-step-start')) record();
+    else if (decided) record();
+    if (decided && running.size === 0) continue;
     if (running.size === 0) break;
     await Promise.race(running.values());
   }

@@ -6,8 +6,8 @@
  * champion's ONNX model in onnxruntime-node and written to the prediction log through the scorer's
  * PredictionLog at their departure time, and their true delays attached as ground truth. After each
  * week the drift-retrain-flight-delay pipeline runs through Temporal for that week's window; when
- * its policy retrains, the challenge run (trained on every flight before the week) is followed to
- * its sign-off, where the demo reviewers approve, or to where it stopped. An approved challenger is
+ * its policy retrains, its challenge step (a child run trained on every flight before the week) is
+ * followed to its sign-off, where the demo reviewers approve, or to where it stopped. An approved challenger is
  * promoted and deployed to the scorer as a canary against the version in production, while the
  * coming week's flights are sent through the scorer's /predict so each analysis step has live
  * traffic; a canary that fails its analysis rolls back and the replay keeps the version serving.
@@ -21,14 +21,17 @@ import type { Table } from 'apache-arrow';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { pipelines } from '../../pipelines/index.js';
 import { buildFlightTrainingSetFromStore } from '../../pipelines/features/flight-training-set.js';
-import { flightsBefore } from '../../activities/monitoring-steps.js';
-import { PIPELINE_STEP_FAILED, type RunPipelineResult, type RunState } from '../contracts.js';
+import { flightsBefore } from '../../pipelines/steps/index.js';
+import { monitorFindings } from '../../pipelines/steps/monitor-drift.js';
+import { PIPELINE_STEP_FAILED, type RunPipelineResult, type RunState, type StepState } from '../contracts.js';
 import type { Database } from '../db/client.js';
 import { predictionGroundTruth } from '../db/schema.js';
 import { ingestFlights } from '../datasets/flights.js';
-import { ConflictError, ValidationError } from '../errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { CATEGORICAL_FEATURES, NUMERIC_FEATURES, loadTrainingSet } from '../features/flight-training-set.js';
 import { listApprovals } from '../governance/approvals.js';
+import type { DriftReport } from '../monitoring/report.js';
+import { getDriftReportRow } from '../monitoring/report-store.js';
 import { submitDecision } from '../governance/decisions.js';
 import { createPrincipal, listPrincipals, requirePrincipal } from '../governance/identity.js';
 import { escapeHtml } from '../registry/model-card-render.js';
@@ -297,6 +300,43 @@ async function tick(deps: ReplayDeps, scheduleId: string, at: number): Promise<s
   throw new ValidationError(`The schedule ${scheduleId} started no run for its tick at ${new Date(at).toISOString()} within a minute; is a worker polling ${deps.taskQueue}?`);
 }
 
+/**
+ * Waits until a monitoring run has decided about its challenge: the run closed, or its `challenge`
+ * step left pending (skipped by its condition, or started). A started challenge is waited for
+ * until its child run exists, so it can be followed.
+ */
+async function untilChallengeDecided(deps: ReplayDeps, runId: string, challengeId: string): Promise<{ state: RunState | undefined; challengeStarted: boolean }> {
+  for (;;) {
+    const report = await getRunReport(deps.client, runId);
+    const challenge: StepState | undefined = report.state?.steps.find((s) => s.name === 'challenge');
+    const started = challenge !== undefined && ['running', 'completed', 'failed', 'cancelled'].includes(challenge.status) && (await runExists(deps.client, challengeId));
+    if (started || report.status !== 'RUNNING') return { state: report.state, challengeStarted: started };
+    await sleep(500);
+  }
+}
+
+async function runExists(client: Client, runId: string): Promise<boolean> {
+  try {
+    await getRunReport(client, runId);
+    return true;
+  } catch (error) {
+    if (error instanceof NotFoundError) return false;
+    throw error;
+  }
+}
+
+async function runFailure(client: Client, runId: string): Promise<string> {
+  const end = await finished(client, runId);
+  return end.ok ? 'it completed without monitoring' : end.message;
+}
+
+/** A week's findings as its monitoring run's `monitor` and `policy` steps returned them, read back from the drift report they stored. */
+async function weekFindings(db: Database, runId: string): Promise<{ monitor: ReturnType<typeof monitorFindings>; policy: { decision: string; reasons: string[] } }> {
+  const row = await getDriftReportRow(db, runId);
+  const decision = row.decisionDetails as { decision?: string; reasons?: string[] } | null;
+  return { monitor: monitorFindings(row, row.report as unknown as DriftReport), policy: { decision: decision?.decision ?? row.decision ?? 'undecided', reasons: decision?.reasons ?? [] } };
+}
+
 export async function replayDrift(deps: ReplayDeps, options: ReplayOptions): Promise<ReplayWeek[]> {
   if (!(options.until.getTime() - options.from.getTime() >= 7 * DAY)) throw new ValidationError('--until must be at least a week after --from: the replay monitors whole weeks.');
   if (!Number.isInteger(options.perWeek) || options.perWeek < 50) throw new ValidationError(`--per-week must be a whole number of at least 50, got ${options.perWeek}.`);
@@ -341,21 +381,15 @@ export async function replayDrift(deps: ReplayDeps, options: ReplayOptions): Pro
     const sample = sampleOf(start);
     await serveWeek(deps, options, table, sample, week, champion);
     const runId = await tick(deps, scheduleId, end);
-    const monitored = await finished(client, runId);
-    if (!monitored.ok) throw new ValidationError(`Monitoring week ${week} failed: ${monitored.message}`);
-    const m = monitored.result.outputs.monitor as {
-      rows: number;
-      datasetDrift: boolean | null;
-      predictionDrift: boolean | null;
-      decayed: boolean | null;
-      driftedColumns: string[];
-      driftShare: number | null;
-      seasonalColumns: string[];
-      rocAuc: number | null;
-      validationRocAuc: number;
-    };
-    const p = monitored.result.outputs.policy as { decision: string; reasons: string[] };
-    const launch = monitored.result.outputs.launch as { started: boolean; runId: string | null };
+    // The run monitors, decides, and (when retraining) runs the challenge as its child `<run>--challenge`,
+    // which waits for the sign-off: follow the child from when it starts, and read the week from its drift report.
+    const challengeId = `${runId}--challenge`;
+    const decided = await untilChallengeDecided(deps, runId, challengeId);
+    const steps = decided.state?.steps ?? [];
+    if (!['monitor', 'policy'].every((name) => steps.find((s) => s.name === name)?.status === 'completed')) {
+      throw new ValidationError(`Monitoring week ${week} failed: ${await runFailure(client, runId)}`);
+    }
+    const { monitor: m, policy: p } = await weekFindings(db, runId);
     const line: ReplayWeek = {
       week,
       runId,
@@ -378,18 +412,21 @@ export async function replayDrift(deps: ReplayDeps, options: ReplayOptions): Pro
     say(
       `  week ${week} (${line.from}..${line.to}) v${champion}: ${m.rows} flights, drifted ${driftedList(line)}${m.datasetDrift ? ' (DATASET DRIFT)' : ''}, ROC AUC ${m.rocAuc?.toFixed(4) ?? '-'} vs ${m.validationRocAuc.toFixed(4)}${m.decayed ? ' (DECAY)' : ''} -> ${p.decision}: ${p.reasons.join(' ')}`,
     );
-    if (launch.started && launch.runId) {
+    if (decided.challengeStarted) {
       // What a deployed challenger would serve next: the coming week's flights (this week's at the end of the data).
       const coming = sampleOf(end);
-      line.challenge = await followChallenge(deps, launch.runId, predictRecords(table, coming.length > 0 ? coming : sample), options.model);
+      line.challenge = await followChallenge(deps, challengeId, predictRecords(table, coming.length > 0 ? coming : sample), options.model);
       const sent = line.challenge.traffic ? ` (${line.challenge.traffic.sent.toLocaleString('en-US')} live requests during the deployment, ${line.challenge.traffic.failed} failed)` : '';
-      say(`    challenge ${launch.runId}: ${line.challenge.detail}${sent}`);
+      say(`    challenge ${challengeId}: ${line.challenge.detail}${sent}`);
       if (line.challenge.outcome === 'promoted' && line.challenge.version !== null) champion = line.challenge.version;
       if (line.challenge.outcome === 'rolled_back') {
         // Promotion moved `champion` before the canary failed: the version still serving is the champion again.
-        await setAlias(db, { modelName: options.model, alias: 'champion', version: champion, actor: 'steward-demo', reason: `drift replay: the canary of the challenger rolled back (${launch.runId}); v${champion} keeps serving` });
+        await setAlias(db, { modelName: options.model, alias: 'champion', version: champion, actor: 'steward-demo', reason: `drift replay: the canary of the challenger rolled back (${challengeId}); v${champion} keeps serving` });
       }
     }
+    // A challenge that stopped fails the monitoring run with its reason; anything else failing is the replay's failure.
+    const monitored = await finished(client, runId);
+    if (!monitored.ok && monitored.state?.failedStep !== 'challenge') throw new ValidationError(`Monitoring week ${week} failed: ${monitored.message}`);
     weeks.push(line);
   }
   return weeks;

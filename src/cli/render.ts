@@ -11,12 +11,13 @@ export function duration(startIso?: string, endIso?: string): string {
 }
 
 export function renderStep(step: StepState): string {
-  const summary = step.error
-    ? `error: ${step.error}`
-    : Object.entries(step.output ?? {})
-        .filter(([, v]) => typeof v !== 'object' && String(v).length <= 40 && v !== '{…}')
-        .map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(3) : String(v)}`)
-        .join(' ');
+  const outputs = () =>
+    Object.entries(step.output ?? {})
+      .filter(([, v]) => typeof v !== 'object' && String(v).length <= 40 && v !== '{…}')
+      .map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(3) : String(v)}`)
+      .join(' ');
+  // A skipped step says why: its condition did not hold, or a step it needs was skipped.
+  const summary = step.error ? `error: ${step.error}` : (step.skipReason ?? outputs());
   const notes = [step.cached ? 'cached' : '', (step.attempts ?? 1) > 1 ? `attempt ${step.attempts}` : '', step.items ? `${step.items.done}/${step.items.total} items` : '']
     .filter(Boolean)
     .join(', ');

@@ -6,21 +6,30 @@
  * const train = definePipeline({
  *   name: 'train-flight-delay',
  *   params: z.object({ rows: z.coerce.number().default(100_000) }),
- *   steps: [
- *     loadFlights.step('load', { source: 'vega:flights-3m.parquet', rows: param('rows') }),
- *     checkFlights.step('quality', { ingestionId: output('load', 'ingestionId') }),
- *   ],
+ *   steps: (p) => {
+ *     const load = ingestFlights.step('load', { source: 'vega:flights-3m.parquet', rows: p.rows });
+ *     const quality = checkFlightQuality.step('quality', { ingestionId: load.output.ingestionId, minRows: 1000 });
+ *     return [load, quality];
+ *   },
  * });
+ *
+ * Steps are declared with `defineStep` (./step.ts); references to parameters and outputs are typed
+ * there. `param()` and `output()` here are the untyped forms, for paths no type describes (a child
+ * pipeline's outputs by step name).
  */
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
+import { stepOf, type OutputRefs, type Step, type TypedRef } from './step.js';
 import {
   outputRefs,
   type ActivityStepSpec,
   isRef,
+  CONDITION_OPS,
+  conditionRefs,
   type ApprovalCondition,
   type ApprovalPolicy,
   type ApprovalStepSpec,
+  type Condition,
   type DeploymentStepSpec,
   type FanOutStepSpec,
   type PipelineSpec,
@@ -34,70 +43,29 @@ import {
 export const param = (name: string): Ref => ({ $param: name });
 export const output = (step: string, ...path: string[]): Ref => ({ $output: { step, path } });
 export const item = (...path: string[]): Ref => ({ $item: path });
-export const runId: Ref = { $run: 'id' };
+export const runId: TypedRef<string> = { $run: 'id' };
 /**
  * The nominal time of the Temporal Schedule tick that started the run, as ISO 8601, or '' when no
  * schedule started it. A backfilled or late tick keeps its own time, so a scheduled window is the
  * one the tick stands for, not the one the run happened to start in.
  */
-export const scheduledAt: Ref = { $run: 'scheduledAt' };
+export const scheduledAt: TypedRef<string> = { $run: 'scheduledAt' };
 
-export interface StepOptions {
-  after?: string[];
-  /** Reuse a recorded result when code version and inputs are unchanged (default true). */
-  cache?: boolean;
-  description?: string;
-}
-
-export interface StepDefinition {
-  /** The implementation's name in activities/steps.ts. */
-  uses: string;
-  version?: string;
-  outputs: readonly string[];
-  startToCloseTimeout?: string;
-  heartbeatTimeout?: string;
-  retry?: RetrySpec;
-  cache?: boolean;
-}
-
-export interface ReusableStep {
-  readonly definition: StepDefinition;
-  /** Places this step in a pipeline under `name`, with its input template. */
-  step(name: string, input: Template, options?: StepOptions): ActivityStepSpec;
-  /** The per-item template for a fan-out (`item()` references read from each item). */
-  each(input: Template, options?: { cache?: boolean }): FanOutStepSpec['each'];
-}
-
-/** A step that pipelines can reuse: one implementation, one version, one set of outputs. */
-export function defineStep(definition: StepDefinition): ReusableStep {
-  const base = (input: Template, cache: boolean | undefined): FanOutStepSpec['each'] => ({
-    uses: definition.uses,
-    version: definition.version ?? '1',
-    input,
-    outputs: [...definition.outputs],
-    cache: cache ?? definition.cache ?? true,
-    startToCloseTimeout: definition.startToCloseTimeout ?? '10 minutes',
-    heartbeatTimeout: definition.heartbeatTimeout,
-    retry: definition.retry,
+/** Typed references to a non-activity step's outputs (hidden: the spec stays plain data). */
+function withOutputs<S extends StepSpec, O>(spec: S): S & { readonly output: OutputRefs<O> } {
+  Object.defineProperty(spec, 'output', {
+    value: Object.fromEntries(spec.outputs.map((field) => [field, { $output: { step: spec.name, path: [field] } }])),
+    enumerable: false,
   });
-  return {
-    definition,
-    step: (name, input, options = {}) => ({
-      kind: 'activity',
-      name,
-      after: options.after ?? [],
-      description: options.description,
-      ...base(input, options.cache),
-    }),
-    each: (input, options = {}) => base(input, options.cache),
-  };
+  return spec as S & { readonly output: OutputRefs<O> };
 }
 
-export function fanOut(
+export function fanOut<R = unknown>(
   name: string,
-  options: { items: Ref; each: FanOutStepSpec['each']; concurrency?: number; batchSize?: number; after?: string[] },
-): FanOutStepSpec {
-  return {
+  options: { items: Ref; each: FanOutStepSpec['each']; concurrency?: number; batchSize?: number; after?: string[]; when?: Condition },
+): FanOutStepSpec & { readonly output: OutputRefs<{ count: number; results: R[] }> } {
+  return withOutputs({
+    ...(options.when ? { when: options.when } : {}),
     kind: 'fanOut',
     name,
     after: options.after ?? [],
@@ -106,21 +74,37 @@ export function fanOut(
     concurrency: options.concurrency ?? 10,
     batchSize: options.batchSize ?? 200,
     outputs: ['count', 'results'],
-  };
+  });
 }
 
 /** Runs another pipeline as a child workflow; its outputs are the child's step outputs, by step name. */
-export function childPipeline(name: string, pipeline: string, params: Template, options: { after?: string[]; outputs?: string[] } = {}): PipelineStepSpec {
-  return { kind: 'pipeline', name, pipeline, params, after: options.after ?? [], outputs: options.outputs ?? [] };
+export function childPipeline<O extends Record<string, Record<string, unknown>> = Record<string, Record<string, unknown>>>(
+  name: string,
+  pipeline: string,
+  params: Template,
+  options: { after?: string[]; outputs?: string[]; when?: Condition } = {},
+): PipelineStepSpec & { readonly output: OutputRefs<O> } {
+  return withOutputs({ kind: 'pipeline', name, pipeline, params, after: options.after ?? [], outputs: options.outputs ?? [], ...(options.when ? { when: options.when } : {}) });
+}
+
+/** What an approval gate outputs (a governed gate adds approvalId and the decisions). */
+export interface ApprovalOutput {
+  decision: 'approved' | 'rejected';
+  reviewer: string;
+  comment: string;
+  decidedAt: string;
+  approvalId: string;
+  decisions: unknown[];
 }
 
 /** A human sign-off: the run waits (for days if need be) until a reviewer approves or rejects. */
 export function approvalGate(
   name: string,
-  options: { subject: Template; timeout?: string; after?: string[]; policy?: ApprovalPolicy },
-): ApprovalStepSpec {
+  options: { subject: Template; timeout?: string; after?: string[]; policy?: ApprovalPolicy; when?: Condition },
+): ApprovalStepSpec & { readonly output: OutputRefs<ApprovalOutput> } {
   const policy = options.policy && checkPolicy(name, options.policy);
-  return {
+  return withOutputs({
+    ...(options.when ? { when: options.when } : {}),
     kind: 'approval',
     name,
     subject: options.subject,
@@ -128,7 +112,7 @@ export function approvalGate(
     after: options.after ?? [],
     ...(policy ? { policy } : {}),
     outputs: policy ? ['decision', 'reviewer', 'comment', 'decidedAt', 'approvalId', 'decisions'] : ['decision', 'reviewer', 'comment', 'decidedAt'],
-  };
+  });
 }
 
 /**
@@ -136,8 +120,12 @@ export function approvalGate(
  * automatic rollback) as a child workflow. `input` names at least `model`, `version` and
  * `strategy`; the run's starter is recorded as the deployer. A rollback fails the step.
  */
-export function deployModel(name: string, input: Template, options: { after?: string[] } = {}): DeploymentStepSpec {
-  return { kind: 'deployment', name, input, after: options.after ?? [], outputs: ['deploymentId', 'status', 'outcome', 'model', 'candidate', 'stable'] };
+export function deployModel(
+  name: string,
+  input: Template,
+  options: { after?: string[]; when?: Condition } = {},
+): DeploymentStepSpec & { readonly output: OutputRefs<{ deploymentId: string; status: string; outcome: string; model: string; candidate: number; stable: number | null }> } {
+  return withOutputs({ kind: 'deployment', name, input, after: options.after ?? [], outputs: ['deploymentId', 'status', 'outcome', 'model', 'candidate', 'stable'], ...(options.when ? { when: options.when } : {}) });
 }
 
 const ROLE_NAME = /^[a-z][a-z0-9_-]{0,39}$/;
@@ -212,27 +200,52 @@ export interface Pipeline<P extends z.ZodObject = z.ZodObject> {
   description: string;
   params: P;
   spec: PipelineSpec;
+  /** The typed steps its activity and fan-out steps were made from, for the worker to register. */
+  steps: readonly Step[];
 }
+
+/** Typed references to a pipeline's parameters, one per field of its params schema. */
+export type ParamRefs<P extends z.ZodObject> = { readonly [K in keyof z.output<P>]-?: TypedRef<z.output<P>[K]> };
 
 export function definePipeline<P extends z.ZodObject>(definition: {
   name: string;
   description?: string;
   params: P;
-  steps: StepSpec[];
+  /** The steps, or a function of typed parameter references that returns them. */
+  steps: StepSpec[] | ((params: ParamRefs<P>) => StepSpec[]);
 }): Pipeline<P> {
   const prefix = `Pipeline ${shown(definition.name)}: `;
   if (!(definition.params instanceof z.ZodObject)) {
     throw new ValidationError(`${prefix}params is ${shown(definition.params)}, not a schema; declare the parameters with zod, e.g. params: z.object({ rows: z.coerce.number().default(1000) }), or z.object({}) for none.`, { pipeline: definition.name });
   }
   checkDefaults(prefix, definition.params);
-  checkShape(definition.name, definition.steps);
+  const steps =
+    typeof definition.steps === 'function'
+      ? definition.steps(Object.fromEntries(Object.keys(definition.params.shape).map((name) => [name, param(name)])) as ParamRefs<P>)
+      : definition.steps;
+  checkShape(definition.name, steps);
   const spec: PipelineSpec = {
     name: definition.name,
     description: definition.description ?? '',
-    steps: definition.steps.map(withInferredDependencies),
+    steps: steps.map(withInferredDependencies),
   };
   validateSpec(spec, Object.keys(definition.params.shape));
-  return { name: definition.name, description: spec.description, params: definition.params, spec };
+  return { name: definition.name, description: spec.description, params: definition.params, spec, steps: stepsOf(definition.name, steps) };
+}
+
+/** The distinct typed steps behind a pipeline's activity and fan-out steps; two different ones under one name are refused. */
+function stepsOf(pipeline: string, steps: StepSpec[]): Step[] {
+  const found = new Map<string, Step>();
+  for (const spec of steps) {
+    const made = spec.kind === 'activity' ? stepOf(spec) : spec.kind === 'fanOut' ? stepOf(spec.each) : undefined;
+    if (!made) continue;
+    const seen = found.get(made.name);
+    if (seen && seen !== made) {
+      throw new ValidationError(`Pipeline ${shown(pipeline)}: two different steps are named "${made.name}" (step "${spec.name}" uses the second); step names must be unique: rename one.`, { pipeline, step: spec.name });
+    }
+    found.set(made.name, made);
+  }
+  return [...found.values()];
 }
 
 /** A default the parameter's own schema refuses would only be noticed by the runs that use it. */
@@ -271,22 +284,43 @@ function checkShape(pipeline: string, steps: unknown): void {
     if (!Array.isArray(after) || !after.every((a) => typeof a === 'string')) {
       fail(`step ${shown(name)} has after: ${shown(after)}; after is a list of step names, e.g. after: ['load'].`);
     }
+    const when = (step as { when?: unknown }).when;
+    if (when !== undefined) checkCondition(fail, `step ${shown(name)}`, when);
   });
 }
 
 function templatesOf(step: StepSpec): Template[] {
+  const when: Template[] = step.when ? conditionRefs(step.when) : [];
   switch (step.kind) {
     case 'activity':
-      return [step.input];
+      return [step.input, ...when];
     case 'fanOut':
-      return [step.items, step.each.input];
+      return [step.items, step.each.input, ...when];
     case 'pipeline':
-      return [step.params];
+      return [step.params, ...when];
     case 'approval':
-      return [step.subject];
+      return [step.subject, ...when];
     case 'deployment':
-      return [step.input];
+      return [step.input, ...when];
   }
+}
+
+/** A condition's shape, checked before its references are (they are checked with the inputs'). */
+function checkCondition(fail: (message: string) => never, where: string, condition: unknown): void {
+  const example = "e.g. when: eq(policy.output.decision, 'retrain')";
+  if (typeof condition !== 'object' || condition === null || Array.isArray(condition)) fail(`${where} has when: ${shown(condition)}; write a condition, ${example}.`);
+  const c = condition as Record<string, unknown>;
+  if ('all' in c || 'any' in c) {
+    const list = c.all ?? c.any;
+    if (!Array.isArray(list) || list.length === 0) fail(`${where} has a condition whose ${'all' in c ? 'all' : 'any'} is ${shown(list)}; give a non-empty list of conditions.`);
+    for (const inner of list as unknown[]) checkCondition(fail, where, inner);
+    return;
+  }
+  if ('not' in c) return checkCondition(fail, where, c.not);
+  if (!isRef(c.ref)) fail(`${where} has a condition on ${shown(c.ref)}, not a reference; compare a param(...) or a step's output, ${example}.`);
+  if (typeof c.op !== 'string' || !CONDITION_OPS.has(c.op)) fail(`${where} has a condition with unknown operator ${shown(c.op)}; use one of ${[...CONDITION_OPS].join(', ')}.`);
+  if (c.op !== 'truthy' && c.op !== 'falsy' && !('value' in c)) fail(`${where} has a condition "${String(c.op)}" with nothing to compare to; give a value.`);
+  if (c.op === 'in' && !Array.isArray(c.value)) fail(`${where} has a condition "in" on ${shown(c.value)}; give a list of values.`);
 }
 
 function withInferredDependencies(step: StepSpec): StepSpec {
@@ -346,6 +380,7 @@ export function validateSpec(spec: PipelineSpec, paramNames: string[]): void {
   const known = () => [...byName.keys()].join(', ');
   for (const step of spec.steps) {
     const where = `step "${step.name}"`;
+    if (step.when !== undefined) checkCondition(fail, where, step.when);
     for (const dependency of step.after) {
       if (dependency === step.name) fail(`step "${step.name}" depends on itself. Remove "${step.name}" from its after list and any output('${step.name}', ...) in its own input.`);
       if (!byName.has(dependency)) fail(`step "${step.name}" depends on unknown step ${shown(dependency)}. Steps of this pipeline: ${known()}.`);
@@ -402,7 +437,7 @@ export function validateSpec(spec: PipelineSpec, paramNames: string[]): void {
 
 /** The options of an activity step (or a fan-out's per-item step) that Temporal would refuse only when the step is reached. */
 function checkActivity(fail: (message: string) => never, where: string, step: Omit<ActivityStepSpec, 'after' | 'kind' | 'name'>): void {
-  if (typeof step.uses !== 'string' || step.uses.length === 0) fail(`${where} uses implementation ${shown(step.uses)}; name one from activities/steps.ts.`);
+  if (typeof step.uses !== 'string' || step.uses.length === 0) fail(`${where} uses implementation ${shown(step.uses)}; name a step declared with defineStep.`);
   if (typeof step.version !== 'string' || step.version.length === 0) fail(`${where} has version ${shown(step.version)}; a version is a non-empty string such as '1'.`);
   if (!Array.isArray(step.outputs) || !step.outputs.every((o) => typeof o === 'string' && o.length > 0)) fail(`${where} declares outputs ${shown(step.outputs)}; outputs is a list of names.`);
   if (typeof step.cache !== 'boolean') fail(`${where} has cache: ${shown(step.cache)}; cache is true or false.`);

@@ -32,11 +32,84 @@ interface StepBase {
   /** Steps that must complete first: declared with `after`, plus every step an input refers to. */
   after: string[];
   description?: string;
+  /**
+   * Run the step only when this holds (evaluated once its dependencies completed); otherwise it is
+   * `skipped`, with the condition as the reason, and so are the steps that depend on it.
+   */
+  when?: Condition;
+}
+
+/**
+ * A condition on parameters, run fields or upstream outputs: pure data, evaluated by the executor.
+ *
+ * @example
+ * { ref: { $output: { step: 'policy', path: ['decision'] } }, op: 'eq', value: 'retrain' }
+ */
+export type Condition =
+  | { ref: Ref; op: 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte' | 'in'; value: Template }
+  | { ref: Ref; op: 'truthy' | 'falsy' }
+  | { all: Condition[] }
+  | { any: Condition[] }
+  | { not: Condition };
+
+export const CONDITION_OPS: ReadonlySet<string> = new Set(['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'truthy', 'falsy']);
+
+/** Every reference a condition reads. */
+export function conditionRefs(condition: Condition): Ref[] {
+  if ('all' in condition) return condition.all.flatMap(conditionRefs);
+  if ('any' in condition) return condition.any.flatMap(conditionRefs);
+  if ('not' in condition) return conditionRefs(condition.not);
+  return [condition.ref];
+}
+
+function describeRef(ref: Ref): string {
+  if ('$param' in ref) return `param ${ref.$param}`;
+  if ('$output' in ref) return [ref.$output.step, ...ref.$output.path].join('.');
+  if ('$item' in ref) return ['item', ...ref.$item].join('.');
+  return `run.${ref.$run}`;
+}
+
+const OP_WORDS: Record<string, string> = { eq: '==', ne: '!=', gt: '>', gte: '>=', lt: '<', lte: '<=', in: 'in' };
+
+/** A condition as people read it, e.g. `policy.decision == "retrain"`. */
+export function describeCondition(condition: Condition): string {
+  if ('all' in condition) return condition.all.map((c) => `(${describeCondition(c)})`).join(' and ');
+  if ('any' in condition) return condition.any.map((c) => `(${describeCondition(c)})`).join(' or ');
+  if ('not' in condition) return `not (${describeCondition(condition.not)})`;
+  if (condition.op === 'truthy' || condition.op === 'falsy') return `${describeRef(condition.ref)} is ${condition.op === 'truthy' ? 'set' : 'not set'}`;
+  return `${describeRef(condition.ref)} ${OP_WORDS[condition.op]} ${JSON.stringify((condition as { value: Template }).value)}`;
+}
+
+/** Whether a condition holds; a reference that resolves to nothing throws (with `where`). */
+export function evaluateCondition(condition: Condition, ctx: ResolveContext, where: string): boolean {
+  if ('all' in condition) return condition.all.every((c) => evaluateCondition(c, ctx, where));
+  if ('any' in condition) return condition.any.some((c) => evaluateCondition(c, ctx, where));
+  if ('not' in condition) return !evaluateCondition(condition.not, ctx, where);
+  const value = resolveTemplate(condition.ref, ctx, where);
+  switch (condition.op) {
+    case 'truthy':
+      return Boolean(value);
+    case 'falsy':
+      return !value;
+    case 'eq':
+      return JSON.stringify(value) === JSON.stringify(condition.value);
+    case 'ne':
+      return JSON.stringify(value) !== JSON.stringify(condition.value);
+    case 'in': {
+      const values = condition.value;
+      return Array.isArray(values) && values.some((v) => JSON.stringify(v) === JSON.stringify(value));
+    }
+    default: {
+      const target = (condition as { value: Template }).value;
+      if (typeof value !== 'number' || typeof target !== 'number') return false;
+      return condition.op === 'gt' ? value > target : condition.op === 'gte' ? value >= target : condition.op === 'lt' ? value < target : value <= target;
+    }
+  }
 }
 
 export interface ActivityStepSpec extends StepBase {
   kind: 'activity';
-  /** The step implementation's name, as registered in activities/steps.ts. */
+  /** The name of the typed step (defineStep) the worker registered: it runs this step. */
   uses: string;
   /** Bump when the step's behaviour changes, so cached results of the old code are not reused. */
   version: string;

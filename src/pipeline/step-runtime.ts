@@ -6,10 +6,36 @@ import type { Database } from '../db/client.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import { stepEventKey, stepRunEvent, type StepLineage, type StepRunIdentity } from '../lineage/step-events.js';
 import type { LineageSink } from '../lineage/store.js';
+import type { OnceOptions } from '../db/idempotency.js';
+import type { Definition } from '../features/definitions.js';
+import type { CpuPool } from '../platform/cpu-pool.js';
+import type { Logger } from '../platform/logger.js';
+import type { ArtifactStore } from '../registry/artifacts.js';
 import { cacheKey, lookupCachedStep, recordCachedStep } from './step-cache.js';
+
+/**
+ * What the worker gives every step: the stores and the process's shared resources. Steps reach
+ * them through their context instead of closing over globals, so one module holds a step whole.
+ */
+export interface StepServices {
+  db: Database;
+  /** Where training sets and models are kept (content-addressed). */
+  artifacts: ArtifactStore;
+  logger?: Logger;
+  /** The pool CPU-heavy work runs in (undefined: the process's default pool). */
+  cpuPool?: CpuPool;
+  /** Options for exactly-once writes (tests inject faults after commits). */
+  writeOptions: OnceOptions;
+  /** The project's feature definitions (Steward's and the team's), for steps that read the store. */
+  features?: readonly Definition[];
+  /** Anything else a deployment wires for its own steps (e.g. the scorer's admin API). */
+  extras?: Record<string, unknown>;
+}
 
 export interface StepContext {
   runId: string;
+  /** The pipeline the step belongs to, when known. */
+  pipeline?: string;
   step: string;
   /** Stable across retries of this step in this run: the key for idempotent writes. */
   idempotencyKey: string;
@@ -20,20 +46,22 @@ export interface StepContext {
   startedBy?: string;
   heartbeat(details?: unknown): void;
   signal: AbortSignal;
+  /** The worker's stores and shared resources (absent only in bare unit tests of the runtime). */
+  services?: StepServices;
 }
 
 export interface StepImplementation<I = never, O extends object = Record<string, unknown>> {
   run(input: I, context: StepContext): Promise<O>;
   /** Content hashes of what the step reads beyond its input (e.g. a file), for the cache key. */
-  fingerprint?(input: I): Promise<string>;
+  fingerprint?(input: I, services?: StepServices): Promise<string>;
   /**
    * The datasets the step reads and writes, for its OpenLineage run events: called before the
    * step runs (no output yet), after it completes (with its output) and when it fails (with the
    * error, whose details may carry facets such as a data-quality report).
    */
-  lineage?(input: I, result: { output?: O; error?: unknown }): StepLineage | Promise<StepLineage>;
+  lineage?(input: I, result: { output?: O; error?: unknown }, services?: StepServices): StepLineage | Promise<StepLineage>;
   /** What the run's principal needs to run this step (e.g. train-on a feature view), checked before it runs. */
-  access?(input: I): StepAccess[] | Promise<StepAccess[]>;
+  access?(input: I, services?: StepServices): StepAccess[] | Promise<StepAccess[]>;
 }
 
 export interface StepAccess {
@@ -104,7 +132,7 @@ export async function runStepWithCache(
   const declared = async (result: { output?: Record<string, unknown>; error?: unknown }): Promise<StepLineage | Error> => {
     if (!implementation.lineage || !lineage) return {};
     try {
-      return await implementation.lineage(request.input as never, result as never);
+      return await implementation.lineage(request.input as never, result as never, context.services);
     } catch (error) {
       return error instanceof Error ? error : new Error(String(error));
     }
@@ -114,11 +142,11 @@ export async function runStepWithCache(
     await emit('START', await declared({}));
     // The run's principal, carried by the workflow, must be allowed what the step does.
     if (authorize && request.startedBy && implementation.access) {
-      for (const requirement of await implementation.access(request.input as never)) {
+      for (const requirement of await implementation.access(request.input as never, context.services)) {
         await authorize(request.startedBy, requirement, `${identity.pipeline}.${request.step}`);
       }
     }
-    const fingerprint = implementation.fingerprint ? await implementation.fingerprint(request.input as never) : '';
+    const fingerprint = implementation.fingerprint ? await implementation.fingerprint(request.input as never, context.services) : '';
     const key = cacheKey(request.uses, request.version, request.input, fingerprint);
     if (request.cache) {
       const hit = await lookupCachedStep(db, key);
@@ -130,6 +158,7 @@ export async function runStepWithCache(
     const output = await implementation.run(request.input as never, {
       ...context,
       runId: request.runId,
+      ...(request.pipeline ? { pipeline: request.pipeline } : {}),
       step: request.step,
       idempotencyKey: `${request.runId}/${request.step}`,
       ...(request.startedBy ? { startedBy: request.startedBy } : {}),

@@ -9,7 +9,9 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
-import { pipelines } from '../../pipelines/index.js';
+import { builtinProject } from '../../pipelines/index.js';
+import { taskQueueFor } from '../app/project.js';
+import type { Project } from '../project/define.js';
 import { createApi } from '../api/server.js';
 import { LocalArtifactStore } from '../registry/artifacts.js';
 import { openDatabase, type DatabaseHandle } from '../db/client.js';
@@ -25,6 +27,10 @@ import { createWorker } from './worker.js';
 import { configuredTracing } from './tracing-config.js';
 
 export interface Stack {
+  /** What the worker runs and the API offers: Steward's built-ins and the team's project. */
+  project: Project;
+  /** The task queue the worker polls and runs are started on (per project). */
+  taskQueue: string;
   temporal: TemporalEndpoint;
   database: DatabaseHandle;
   client: Client;
@@ -37,7 +43,9 @@ export interface Stack {
   shutdown(): Promise<void>;
 }
 
-export async function startStack(config: StewardConfig, logger: Logger, options: { api: boolean; scorer?: boolean }): Promise<Stack> {
+export async function startStack(config: StewardConfig, logger: Logger, options: { api: boolean; scorer?: boolean; project?: Project }): Promise<Stack> {
+  const project = options.project ?? builtinProject;
+  const taskQueue = taskQueueFor(config, project);
   const temporal = await ensureTemporal(config, logger);
   // A PostgreSQL outage and the recovery are reported in the stack's log (src/db/availability.ts).
   const database = await openDatabase({ url: config.database.url, pgliteDir: config.database.pgliteDir, logger });
@@ -60,11 +68,14 @@ export async function startStack(config: StewardConfig, logger: Logger, options:
     const worker = await createWorker({
       address: temporal.address,
       namespace: temporal.namespace,
-      taskQueue: config.taskQueue,
+      taskQueue,
       activities: {
         db: database.db,
         artifacts,
-        pipelines,
+        pipelines: project.pipelines,
+        steps: [...project.steps.values()],
+        features: project.features,
+        logger,
         crashAfterCommit: config.faults.crashAfterCommit,
         lineage: { endpoint: config.lineage.url, logger },
         ...(scorerUrl ? { scorer: () => httpScorerAdmin(scorerUrl) } : {}),
@@ -77,7 +88,7 @@ export async function startStack(config: StewardConfig, logger: Logger, options:
     const workerDone = worker.run();
     let api: Stack['api'];
     if (options.api) {
-      const app = createApi({ client, taskQueue: config.taskQueue, pipelines, database: { driver: database.driver }, db: database.db, artifacts });
+      const app = createApi({ client, taskQueue, pipelines: project.pipelines, database: { driver: database.driver }, db: database.db, artifacts });
       const port = await apiPort(config, logger);
       await app.listen({ host: config.api.host, port });
       api = { app, url: `http://${config.api.host}:${port}` };
@@ -93,7 +104,7 @@ export async function startStack(config: StewardConfig, logger: Logger, options:
       await workerDone.catch(() => {});
       for (const cleanup of cleanups) await cleanup().catch(() => {});
     };
-    return { temporal, database, client, worker, workerDone, api, scorer, shutdown };
+    return { project, taskQueue, temporal, database, client, worker, workerDone, api, scorer, shutdown };
   } catch (error) {
     for (const cleanup of cleanups) await cleanup().catch(() => {});
     throw error;

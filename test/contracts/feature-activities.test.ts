@@ -7,11 +7,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createFeatureStepImplementations } from '../../activities/features.js';
-import { buildTrainingSet } from '../../pipelines/steps.js';
-import { buildTrainingSetFromStore } from '../../pipelines/features/steps.js';
+import { applyFeatures, buildTrainingSet, buildTrainingSetFromStore, computeFlightFeatures, materializeFeatures } from '../../pipelines/steps/index.js';
 import { ingestFlights } from '../../src/datasets/flights.js';
-import { runStepWithCache, type StepImplementations } from '../../src/pipeline/step-runtime.js';
+import { runStepWithCache, type StepImplementations, type StepServices } from '../../src/pipeline/step-runtime.js';
 import { LocalArtifactStore } from '../../src/registry/artifacts.js';
 import { describeEachDriver, useTestDatabase } from '../support/databases.js';
 import { flightSampleFile } from '../support/flight-sample.js';
@@ -21,12 +19,13 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describeEachDriver('feature store steps', (driver) => {
   const db = useTestDatabase(driver);
-  let steps: StepImplementations;
+  const steps: StepImplementations = Object.fromEntries([applyFeatures, computeFlightFeatures, materializeFeatures, buildTrainingSetFromStore].map((s) => [s.name, s.implementation]));
+  let services: StepServices;
   let ingestionId: string;
   const heartbeats: unknown[] = [];
 
   beforeAll(async () => {
-    steps = createFeatureStepImplementations(db.handle.db, new LocalArtifactStore(path.join(tmp, driver)));
+    services = { db: db.handle.db, artifacts: new LocalArtifactStore(path.join(tmp, driver)), writeOptions: {} };
     ({ ingestionId } = await ingestFlights(db.handle.db, await flightSampleFile()));
   }, 300_000);
 
@@ -35,7 +34,7 @@ describeEachDriver('feature store steps', (driver) => {
       db.handle.db,
       steps,
       { runId: 'run-1', step: uses, uses, version: '1', input, cache },
-      { attempt: 1, heartbeat: (details) => heartbeats.push(details), signal: new AbortController().signal },
+      { attempt: 1, heartbeat: (details) => heartbeats.push(details), signal: new AbortController().signal, services },
     );
 
   it('applies the definitions once; an unchanged rerun is a cache hit', async () => {
@@ -54,8 +53,8 @@ describeEachDriver('feature store steps', (driver) => {
     const materialized = await run('materializeFeatures', { incremental: true }, false);
     expect((materialized.output.materializations as Array<{ view: string; rowsRead: number }>).map((m) => m.view)).toEqual(['origin_delays', 'route_delays']);
     const training = await run('buildTrainingSetFromStore', { ingestionId, delayThresholdMinutes: 15 });
-    expect(Object.keys(training.output).sort()).toEqual([...buildTrainingSetFromStore.definition.outputs].sort());
-    for (const name of buildTrainingSet.definition.outputs) expect(training.output).toHaveProperty(name);
+    expect(Object.keys(training.output).sort()).toEqual(Object.keys(buildTrainingSetFromStore.declaration.output.shape).sort());
+    for (const name of Object.keys(buildTrainingSet.declaration.output.shape)) expect(training.output).toHaveProperty(name);
     expect(training.output.rows).toBe(features.output.flights);
   });
 });

@@ -13,10 +13,9 @@ import { auditLog, webSessions } from '../../src/db/schema.js';
 import { auditTrail } from '../../src/governance/audit.js';
 import { createPrincipal, issueToken, revokeToken, setDisabled } from '../../src/governance/identity.js';
 import { useTemporalWorker } from '../support/temporal.js';
-import { createTestSteps, testPipelines, type StepLog } from '../support/test-pipelines.js';
+import { testPipelines } from '../support/test-pipelines.js';
 
-const log: StepLog = { calls: new Map(), spans: new Map() };
-const harness = useTemporalWorker('pglite', 'api-abuse', { pipelines: testPipelines, steps: createTestSteps(log) });
+const harness = useTemporalWorker('pglite', 'api-abuse', { pipelines: testPipelines });
 const db = () => harness.database.db;
 let app: FastifyInstance;
 const tokens: Record<string, { id: string; token: string }> = {};

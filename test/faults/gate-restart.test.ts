@@ -24,7 +24,7 @@ import { listApprovals } from '../../src/governance/approvals.js';
 import { auditTrail, verifyAuditChain } from '../../src/governance/audit.js';
 import { approvalView, submitDecision } from '../../src/governance/decisions.js';
 import { createPrincipal } from '../../src/governance/identity.js';
-import { approvalGate, definePipeline, defineStep, output, param } from '../../src/pipeline/definition.js';
+import { approvalGate, definePipeline, output } from '../../src/pipeline/definition.js';
 import { findPipeline } from '../../src/pipeline/catalog.js';
 import { getRunReport, startRun } from '../../src/pipeline/runs.js';
 import { firstFreePort } from '../../src/platform/ports.js';
@@ -33,18 +33,17 @@ import { transitionModelVersion } from '../../src/registry/lifecycle.js';
 import { createTestDatabase, describeEachDriver, type TestDatabase } from '../support/databases.js';
 import { registerSample } from '../support/registry-fixtures.js';
 import { startTemporal, startTestWorker } from '../support/temporal.js';
-import { createTestSteps, type StepLog } from '../support/test-pipelines.js';
+import { echo, stepLog } from '../support/test-pipelines.js';
 
-const echo = defineStep({ uses: 'echo', outputs: ['value'], startToCloseTimeout: '30 seconds' });
 const MODEL = 'restart-gated';
 
 /** A release in miniature: a governed sign-off on a model version (one technical reviewer; compliance when pii is used), then the release. */
 const gated = definePipeline({
   name: 'restart-signoff',
   params: z.object({ model: z.string(), version: z.number().int() }),
-  steps: [
+  steps: (p) => [
     approvalGate('signoff', {
-      subject: { model: param('model'), version: param('version') },
+      subject: { model: p.model, version: p.version },
       policy: { roles: { technical: 1 }, deadline: '1 hour', conditions: [{ role: 'compliance', when: { piiFeatures: true } }] },
     }),
     echo.step('release', { value: output('signoff', 'reviewer') }, { cache: false }),
@@ -60,14 +59,13 @@ describeEachDriver('Temporal dev server restart while a governed gate waits', (d
   let testDb: TestDatabase | undefined;
   let handle: DatabaseHandle;
   let worker: { worker: Worker; done: Promise<void> } | undefined;
-  const log: StepLog = { calls: new Map(), spans: new Map() };
   const people: Record<string, Principal> = {};
 
   beforeAll(async () => {
     port = (await firstFreePort(30_000 + Math.floor(Math.random() * 20_000)))!;
     [env, testDb] = await Promise.all([startTemporal({ dbFilename, port }), createTestDatabase(driver)]);
     handle = await testDb.open();
-    worker = await startTestWorker(env, handle.db, taskQueue, { pipelines: [gated], steps: createTestSteps(log) });
+    worker = await startTestWorker(env, handle.db, taskQueue, { pipelines: [gated] });
     for (const [name, roles] of [
       ['rita', ['technical']],
       ['ed', ['technical']], // starts the run: an author, who may not review it
@@ -131,7 +129,7 @@ describeEachDriver('Temporal dev server restart while a governed gate waits', (d
       decisions: [expect.objectContaining({ principal: 'rita', role: 'technical', decision: 'approve', comment: 'reviewed after the restart' })],
     });
     expect(result.outputs.release).toEqual({ value: 'rita' });
-    expect(log.calls.get(`${runId}/release`)).toBe(1);
+    expect(stepLog.calls.get(`${runId}/release`)).toBe(1);
     const report = await getRunReport(env.client, runId);
     expect(report.status).toBe('COMPLETED');
     expect(report.state?.steps.map((s) => [s.name, s.status])).toEqual([

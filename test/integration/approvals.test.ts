@@ -22,13 +22,12 @@ import { findPipeline } from '../../src/pipeline/catalog.js';
 import { startRun } from '../../src/pipeline/runs.js';
 import { runSteward } from '../support/processes.js';
 import { useTemporalWorker } from '../support/temporal.js';
-import { createTestSteps, testPipelines, type StepLog } from '../support/test-pipelines.js';
+import { testPipelines } from '../support/test-pipelines.js';
 
 const run = promisify(execFile);
 
 describe('governed approval gates on real Temporal', () => {
-  const log: StepLog = { calls: new Map(), spans: new Map() };
-  const harness = useTemporalWorker('pglite', 'approvals', { pipelines: testPipelines, steps: createTestSteps(log) });
+  const harness = useTemporalWorker('pglite', 'approvals', { pipelines: testPipelines });
   const people: Record<string, Principal> = {};
   const db = () => harness.database.db;
   const client = () => harness.env.client;

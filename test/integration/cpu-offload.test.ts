@@ -12,12 +12,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createStepImplementations } from '../../activities/steps.js';
+import { trainModel } from '../../pipelines/steps/index.js';
 import type { RunPipelineResult, RunState } from '../../src/contracts.js';
 import { findPipeline } from '../../src/pipeline/catalog.js';
-import { definePipeline, defineStep, param } from '../../src/pipeline/definition.js';
+import { definePipeline, type ParamRefs } from '../../src/pipeline/definition.js';
 import { getRunReport, startRun } from '../../src/pipeline/runs.js';
-import type { StepImplementation, StepImplementations } from '../../src/pipeline/step-runtime.js';
+import { defineStep } from '../../src/pipeline/step.js';
 import { CpuPool } from '../../src/platform/cpu-pool.js';
 import { LocalArtifactStore } from '../../src/registry/artifacts.js';
 import { syntheticTrainingSet } from '../support/synthetic-training-set.js';
@@ -68,34 +68,26 @@ const pools = { thread: new CpuPool({ threads: 1 }), inline: new CpuPool({ threa
 const monitor = new StallMonitor();
 const measures = new Map<string, StepMeasure>();
 
-const outputs = ['modelUri', 'modelSha256', 'specUri', 'algorithm', 'trainRows', 'validationRows', 'validatedFrom', 'onnxMaxAbsDiff', 'signature'];
-// A short heartbeat timeout: cancellation reaches an activity with a heartbeat's answer, which the SDK
-// sends at most every 80% of it.
-const trainInThread = defineStep({ uses: 'trainInThread', outputs, heartbeatTimeout: '4 seconds' });
-const trainInline = defineStep({ uses: 'trainInline', outputs, heartbeatTimeout: '10 minutes' });
-const params = z.object({ trainingSetUri: z.string(), trees: z.coerce.number().int().positive() });
-const input = { trainingSetUri: param('trainingSetUri'), testFraction: 0.2, algorithm: 'gradient-boosting', maxIter: param('trees'), learningRate: 0.1 };
-const pipelines = [
-  definePipeline({ name: 'offload-thread', description: 'Trains in a CPU pool thread.', params, steps: [trainInThread.step('train', input)] }),
-  definePipeline({ name: 'offload-inline', description: 'Trains on the event loop.', params, steps: [trainInline.step('train', input)] }),
-];
-
-describe('CPU-bound steps off the event loop', () => {
-  // The real trainModel implementation (activities/steps.ts), once per pool, measured while it runs.
-  const measured = (pool: CpuPool): StepImplementation<never, Record<string, unknown>> => ({
+/**
+ * The real trainModel step (pipelines/steps/train-model.ts), its schemas and its run, as a step of its
+ * own whose CPU work goes to `pool`, measured while it runs.
+ */
+const measuredTraining = (name: string, pool: CpuPool, heartbeatTimeout: string) =>
+  defineStep({
+    name,
+    input: trainModel.declaration.input,
+    output: trainModel.declaration.output,
+    heartbeatTimeout,
     run: async (stepInput, ctx) => {
       const m: StepMeasure = { start: performance.now(), maxStall: 0, progress: [] };
       measures.set(ctx.runId, m);
       const unwatch = monitor.watch(m);
+      const progress = (details: unknown) => {
+        m.progress.push(details);
+        ctx.progress(details);
+      };
       try {
-        const trainModel = createStepImplementations(harness.database.db, artifacts, {}, pool).trainModel!;
-        return await trainModel.run(stepInput, {
-          ...ctx,
-          heartbeat: (details) => {
-            m.progress.push(details);
-            ctx.heartbeat(details);
-          },
-        });
+        return await trainModel.declaration.run(stepInput, { ...ctx, cpuPool: pool, cpu: { pool, signal: ctx.signal, onProgress: progress }, progress, heartbeat: progress });
       } catch (error) {
         m.cancelled = ctx.signal.aborted;
         throw error;
@@ -105,8 +97,19 @@ describe('CPU-bound steps off the event loop', () => {
       }
     },
   });
-  const steps: StepImplementations = { trainInThread: measured(pools.thread), trainInline: measured(pools.inline) };
-  const harness = useTemporalWorker('pglite', 'cpu-offload', { pipelines, steps, artifacts });
+// A short heartbeat timeout: cancellation reaches an activity with a heartbeat's answer, which the SDK
+// sends at most every 80% of it.
+const trainInThread = measuredTraining('trainInThread', pools.thread, '4 seconds');
+const trainInline = measuredTraining('trainInline', pools.inline, '10 minutes');
+const params = z.object({ trainingSetUri: z.string(), trees: z.coerce.number().int().positive() });
+const input = (p: ParamRefs<typeof params>) => ({ trainingSetUri: p.trainingSetUri, testFraction: 0.2, algorithm: 'gradient-boosting' as const, maxIter: p.trees, learningRate: 0.1 });
+const pipelines = [
+  definePipeline({ name: 'offload-thread', description: 'Trains in a CPU pool thread.', params, steps: (p) => [trainInThread.step('train', input(p))] }),
+  definePipeline({ name: 'offload-inline', description: 'Trains on the event loop.', params, steps: (p) => [trainInline.step('train', input(p))] }),
+];
+
+describe('CPU-bound steps off the event loop', () => {
+  const harness = useTemporalWorker('pglite', 'cpu-offload', { pipelines, artifacts });
   const start = async (pipeline: string, trees: number) => {
     const { uri } = await artifacts.put(syntheticTrainingSet(ROWS));
     return startRun(harness.env.client, harness.taskQueue, findPipeline(pipelines, pipeline), { trainingSetUri: uri, trees }, { cache: false });

@@ -2,7 +2,7 @@
  * `steward demo drift`'s replay on real Temporal, PGlite and onnxruntime, shortened to two weeks of
  * January 2001 (a champion trained on the first 20,000 flights, 1,000 flights scored per week):
  * every week is monitored by the drift-retrain pipeline, the first week's shift from two days of
- * training data is found, a retrain the policy decides is followed through its challenge (to the
+ * training data is found, a retrain the policy decides is followed through the run's challenge step (to the
  * sign-off, promotion and a canary on a real scorer under the coming week's flights, or to where it
  * stopped with its numbers), the next week is served by whichever version is champion then, and the
  * timeline page shows every week.
@@ -15,6 +15,7 @@ import { and, count, eq, like } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { replayDrift, replayTimelineHtml } from '../../src/cli/demo-drift.js';
 import { auditLog, deployments, driftReports, predictionLog } from '../../src/db/schema.js';
+import { getRunReport } from '../../src/pipeline/runs.js';
 import { resolveVersion } from '../../src/registry/lookup.js';
 import { LocalArtifactStore } from '../../src/registry/artifacts.js';
 import { ModelHost } from '../../src/serving/model-host.js';
@@ -70,8 +71,15 @@ describeEachDriver('the 2001 drift replay, two weeks of it', (driver) => {
     // Two days of training data against a whole week: the weekdays and the airports' 7-day history move.
     expect(weeks[0]).toMatchObject({ champion: 1, datasetDrift: true, decision: 'retrain' });
     expect(weeks[0]!.driftedColumns).toContain('dayOfWeek');
+    // The challenge is the monitoring run's own step, run as its child; a week that holds skips it, saying why.
     const challenge = weeks[0]!.challenge!;
+    expect(challenge.runId).toBe(`${weeks[0]!.runId}--challenge`);
     expect(['promoted', 'rolled_back', 'stopped']).toContain(challenge.outcome);
+    for (const week of weeks.filter((w) => w.decision === 'hold')) {
+      expect(week.challenge).toBeNull();
+      const held = await getRunReport(env.client, week.runId);
+      expect(held.state?.steps.find((s) => s.name === 'challenge')).toMatchObject({ status: 'skipped', skipReason: 'when policy.decision == "retrain" did not hold' });
+    }
     const champion = challenge.outcome === 'promoted' ? challenge.version! : 1;
     expect(weeks[1]!.champion).toBe(champion);
     // What the replay serves, what `champion` names and what the scorer serves in production agree after every week.

@@ -4,23 +4,26 @@
  * logged as the scorer logs them, with inputs moved (longer routes, other hours, June) and outcomes
  * that no longer follow its scores. The scheduled pipeline's run stores a drift report that finds
  * dataset drift and decay, the policy decides to retrain (on the report and in the audit trail),
- * the challenge run retrains through train-flight-delay, compares challenger and champion on the
- * same labelled rows and reaches the release sign-off; a run a day later holds for the cool-down;
- * the same pipeline started by a Temporal Schedule monitors and holds within the cool-down; and a
- * challenger that is not better by the margin stops the challenge with its numbers.
+ * and the run's challenge step (a child run) retrains through train-flight-delay, compares
+ * challenger and champion on the same labelled rows and reaches the release sign-off; a run a day
+ * later holds for the cool-down, its challenge skipped with the condition; the same pipeline
+ * started by a Temporal Schedule monitors and holds within the cool-down; and a challenger that is
+ * not better by the margin stops the challenge with its numbers.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, it } from 'vitest';
+import { WorkflowFailedError } from '@temporalio/client';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { eq, like } from 'drizzle-orm';
 import type { RunPipelineResult, RunState } from '../../src/contracts.js';
 import { auditLog, predictionLog, type NewPredictionLogRow } from '../../src/db/schema.js';
 import { loadTrainingSet } from '../../src/features/flight-training-set.js';
 import { getDriftReport, getDriftReportRow } from '../../src/monitoring/report-store.js';
+import { renderReport } from '../../src/cli/render.js';
 import { findPipeline } from '../../src/pipeline/catalog.js';
-import { startRun } from '../../src/pipeline/runs.js';
+import { getRunReport, startRun } from '../../src/pipeline/runs.js';
 import { createSchedule, describeSchedule, triggerSchedule } from '../../src/pipeline/schedules.js';
 import { setAlias } from '../../src/registry/aliases.js';
 import { LocalArtifactStore } from '../../src/registry/artifacts.js';
@@ -82,35 +85,14 @@ describeEachDriver('drift-retrain-flight-delay pipeline', (driver) => {
     await serveMovedWeek(trained);
 
     const params = { modelName: MODEL, windowEnd: WINDOW_END, windowDays: 7, maxTrainRows: 25_000, margin: -1 };
-    const monitored = await result((await start('drift-retrain-flight-delay', params)).runId);
-    expect(monitored.steps.map((s) => [s.name, s.status])).toEqual([
-      ['monitor', 'completed'],
-      ['policy', 'completed'],
-      ['launch', 'completed'],
-    ]);
-    const monitor = monitored.outputs.monitor as { reportId: string; enough: boolean; datasetDrift: boolean; decayed: boolean; driftedColumns: string[]; rocAuc: number; validationRocAuc: number };
-    expect(monitor).toMatchObject({ reportId: monitored.runId, enough: true, datasetDrift: true, decayed: true });
-    expect(monitor.driftedColumns).toEqual(expect.arrayContaining(['distance', 'hour', 'month', 'originFlights7d']));
-    expect(monitor.rocAuc).toBeLessThan(monitor.validationRocAuc - 0.05);
-    const report = await getDriftReport(database.db, monitored.runId);
-    expect(report.columns.find((c) => c.column === 'distance')).toMatchObject({ test: 'wasserstein', threshold: 0.1, verdict: 'drift', svg: expect.stringMatching(/^<svg /) });
-    // month follows the calendar: the pipeline's default shows its verdict but leaves it out of the share.
-    expect(report.seasonalColumns).toEqual(['month']);
-    expect(report.columns.find((c) => c.column === 'month')).toMatchObject({ verdict: 'drift', seasonal: true });
-    expect(report.decidedColumns).toBe(6);
-    expect(monitored.outputs.policy).toMatchObject({ decision: 'retrain', triggers: ['dataset drift', 'performance decay'], retrainsInPeriod: 0 });
-    expect((await getDriftReportRow(database.db, monitored.runId)).decision).toBe('retrain');
-    const [audited] = await database.db.select().from(auditLog).where(eq(auditLog.action, 'monitoring.retrain'));
-    expect(audited).toMatchObject({ subject: `model:${MODEL}@1`, details: { decision: 'retrain', reportId: monitored.runId, numbers: { rocAucDrop: expect.any(Number) } } });
-
-    // The challenge run: retrained on the flights before the window (capped at 25,000), compared on the same labelled rows, waiting for reviewers.
-    const launch = monitored.outputs.launch as { started: boolean; runId: string; trainRows: number };
-    expect(launch).toMatchObject({ started: true, runId: `${monitored.runId}-challenge`, trainRows: 25_000 });
-    const challenge = env.client.workflow.getHandle(launch.runId);
+    const { runId } = await start('drift-retrain-flight-delay', params);
+    // The challenge is the run's own child step `<run>--challenge`: retrained on the flights before the window
+    // (capped at 25,000), compared on the same labelled rows, waiting for reviewers while the run waits for it.
+    const challenge = env.client.workflow.getHandle(`${runId}--challenge`);
     let state: RunState | undefined;
     for (let i = 0; i < 600; i++) {
-      state = await challenge.query<RunState>('runState');
-      if (state.steps.find((s) => s.name === 'signoff')?.status === 'running') break;
+      state = await challenge.query<RunState>('runState').catch(() => undefined);
+      if (state?.steps.find((s) => s.name === 'signoff')?.status === 'running') break;
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
     expect(state?.steps.map((s) => [s.name, s.status])).toEqual([
@@ -121,15 +103,51 @@ describeEachDriver('drift-retrain-flight-delay pipeline', (driver) => {
       ['promote', 'pending'],
       ['deploy', 'pending'],
     ]);
+    const running = await env.client.workflow.getHandle(runId).query<RunState>('runState');
+    expect(running.steps.map((s) => [s.name, s.status])).toEqual([
+      ['monitor', 'completed'],
+      ['policy', 'completed'],
+      ['prepare', 'completed'],
+      ['challenge', 'running'],
+    ]);
+    const output = (step: string) => running.steps.find((s) => s.name === step)!.output!;
+    const monitor = output('monitor') as { reportId: string; enough: boolean; datasetDrift: boolean; decayed: boolean; driftedColumns: string[]; rocAuc: number; validationRocAuc: number };
+    expect(monitor).toMatchObject({ reportId: runId, enough: true, datasetDrift: true, decayed: true });
+    expect(monitor.driftedColumns).toEqual(expect.arrayContaining(['distance', 'hour', 'month', 'originFlights7d']));
+    expect(monitor.rocAuc).toBeLessThan(monitor.validationRocAuc - 0.05);
+    const report = await getDriftReport(database.db, runId);
+    expect(report.columns.find((c) => c.column === 'distance')).toMatchObject({ test: 'wasserstein', threshold: 0.1, verdict: 'drift', svg: expect.stringMatching(/^<svg /) });
+    // month follows the calendar: the pipeline's default shows its verdict but leaves it out of the share.
+    expect(report.seasonalColumns).toEqual(['month']);
+    expect(report.columns.find((c) => c.column === 'month')).toMatchObject({ verdict: 'drift', seasonal: true });
+    expect(report.decidedColumns).toBe(6);
+    expect(output('policy')).toMatchObject({ decision: 'retrain', triggers: ['dataset drift', 'performance decay'], retrainsInPeriod: 0 });
+    expect((await getDriftReportRow(database.db, runId)).decision).toBe('retrain');
+    const [audited] = await database.db.select().from(auditLog).where(eq(auditLog.action, 'monitoring.retrain'));
+    expect(audited).toMatchObject({ subject: `model:${MODEL}@1`, details: { decision: 'retrain', reportId: runId, numbers: { rocAucDrop: expect.any(Number) } } });
+    expect(output('prepare')).toEqual({ trainRows: 25_000, flightsBeforeWindow: expect.any(Number) });
+    expect(output('prepare').flightsBeforeWindow as number).toBeGreaterThan(25_000);
     const [compared] = await database.db.select().from(auditLog).where(eq(auditLog.action, 'monitoring.challenger_better'));
     expect(compared?.details).toMatchObject({ champion: { version: 1 }, challenger: { version: 2 }, margin: -1, better: true, rows: expect.any(Number) });
-    await challenge.cancel();
+    // Cancelling the run cancels its challenge.
+    await env.client.workflow.getHandle(runId).cancel();
+    expect(await result(runId).catch((e: unknown) => e)).toBeInstanceOf(WorkflowFailedError);
+    expect((await challenge.describe()).status.name).toBe('CANCELLED');
 
-    // A day later the same signals hold for the cool-down, with the numbers in the trail.
+    // A day later the same signals hold for the cool-down, with the numbers in the trail; the challenge is skipped, with the condition.
     const later = await result((await start('drift-retrain-flight-delay', { ...params, windowEnd: new Date(Date.parse(WINDOW_END) + 86_400_000).toISOString() })).runId);
     expect(later.outputs.policy).toMatchObject({ decision: 'hold', lastRetrainAt: WINDOW_END });
     expect((later.outputs.policy as { reasons: string[] }).reasons[1]).toMatch(/^Cool-down: the last retrain was decided 24\.0 hours before, less than 144\./);
-    expect(later.outputs.launch).toMatchObject({ started: false });
+    expect(later.outputs.prepare).toEqual({ trainRows: 0, flightsBeforeWindow: null });
+    expect(later.steps.map((s) => [s.name, s.status, s.skipReason])).toEqual([
+      ['monitor', 'completed', undefined],
+      ['policy', 'completed', undefined],
+      ['prepare', 'completed', undefined],
+      ['challenge', 'skipped', 'when policy.decision == "retrain" did not hold'],
+    ]);
+    const held = await getRunReport(env.client, later.runId);
+    expect(held.status).toBe('COMPLETED');
+    expect(renderReport(held)).toMatch(/- challenge +skipped +when policy\.decision == "retrain" did not hold/);
     expect(await database.db.select().from(auditLog).where(eq(auditLog.action, 'monitoring.hold'))).toHaveLength(1);
   });
 

@@ -19,11 +19,10 @@ import {
   unpauseSchedule,
 } from '../../src/pipeline/schedules.js';
 import { useTemporalWorker } from '../support/temporal.js';
-import { createTestSteps, testPipelines, type StepLog } from '../support/test-pipelines.js';
+import { stepLog, testPipelines } from '../support/test-pipelines.js';
 
 describe('pipeline executor on real Temporal', () => {
-  const log: StepLog = { calls: new Map(), spans: new Map() };
-  const harness = useTemporalWorker('pglite', 'executor', { pipelines: testPipelines, steps: createTestSteps(log) });
+  const harness = useTemporalWorker('pglite', 'executor', { pipelines: testPipelines });
   const taskQueue = harness.taskQueue;
   const start = (name: string, params: Record<string, unknown> = {}, options = {}) =>
     startRun(harness.env.client, taskQueue, findPipeline(testPipelines, name), params, options);
@@ -33,8 +32,8 @@ describe('pipeline executor on real Temporal', () => {
     const { runId } = await start('diamond', { value: 'a' });
     const run = await result(runId);
     expect(run.outputs.join).toEqual({ value: ['a', 'left', 'right'] });
-    const left = log.spans.get('left')!;
-    const right = log.spans.get('right')!;
+    const left = stepLog.spans.get('left')!;
+    const right = stepLog.spans.get('right')!;
     expect(Math.max(left.start, right.start)).toBeLessThan(Math.min(left.end!, right.end!));
     expect(run.steps.map((s) => s.status)).toEqual(['completed', 'completed', 'completed', 'completed']);
   });
@@ -48,7 +47,7 @@ describe('pipeline executor on real Temporal', () => {
     const status = Object.fromEntries(report.state!.steps.map((s) => [s.name, s.status]));
     expect(status).toEqual({ start: 'completed', check: 'failed', slow: 'cancelled', after: 'skipped' });
     expect(report.state!.steps.find((s) => s.name === 'check')).toMatchObject({ errorType: 'VALIDATION_FAILED' });
-    expect(log.spans.get('slow-sibling')?.cancelled).toBe(true);
+    expect(stepLog.spans.get('slow-sibling')?.cancelled).toBe(true);
   });
 
   it('retries a transient fault with the step policy and reports the attempt that succeeded', async () => {
@@ -80,7 +79,7 @@ describe('pipeline executor on real Temporal', () => {
     for await (const w of harness.env.client.workflow.list({ query: `WorkflowType = "fanOutBatch" AND WorkflowId STARTS_WITH "${runId}--squares"` })) children.push(w.workflowId);
     // 25 items in batches of 4: seven child workflows, each with its own short history.
     expect(children.length).toBeLessThanOrEqual(7);
-    for (let i = 0; i < 25; i++) expect(log.calls.get(`square:${i}`)).toBe(1);
+    for (let i = 0; i < 25; i++) expect(stepLog.calls.get(`square:${i}`)).toBe(1);
   });
 
   it('runs a child pipeline as a child workflow and passes its outputs on', async () => {
@@ -129,13 +128,13 @@ describe('pipeline executor on real Temporal', () => {
   it('cancels running steps when the run is cancelled', async () => {
     const { runId } = await start('long');
     const wf = harness.env.client.workflow.getHandle(runId);
-    for (let i = 0; i < 100 && !log.spans.has('forever'); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 100 && !stepLog.spans.has('forever'); i++) await new Promise((r) => setTimeout(r, 100));
     await wf.cancel();
     await expect(wf.result()).rejects.toThrow();
     const report = await getRunReport(harness.env.client, runId);
     expect(report.status).toBe('CANCELLED');
     expect(report.state?.steps[0]?.status).toBe('cancelled');
-    expect(log.spans.get('forever')?.cancelled).toBe(true);
+    expect(stepLog.spans.get('forever')?.cancelled).toBe(true);
   });
 
   it('refuses bad parameters before a run starts', async () => {

@@ -21,11 +21,11 @@ import { auditTrail } from '../../src/governance/audit.js';
 import { approvalView } from '../../src/governance/decisions.js';
 import { createPrincipal, issueToken } from '../../src/governance/identity.js';
 import { findPipeline } from '../../src/pipeline/catalog.js';
-import { approvalGate, definePipeline, defineStep, output, param } from '../../src/pipeline/definition.js';
+import { approvalGate, definePipeline, output } from '../../src/pipeline/definition.js';
 import { startRun } from '../../src/pipeline/runs.js';
 import { HOSTILE_TEXT, fullMetadata, registerSample } from '../support/registry-fixtures.js';
 import { useTemporalWorker } from '../support/temporal.js';
-import { createTestSteps, testPipelines, type StepLog } from '../support/test-pipelines.js';
+import { echo, testPipelines } from '../support/test-pipelines.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = fs.existsSync(CHROMIUM);
@@ -33,24 +33,23 @@ const haveChromium = fs.existsSync(CHROMIUM);
 if (!haveChromium && process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing: .ci/run installs it (apt-get install chromium).`);
 if (!haveChromium) console.warn(`reviewer-page.test.ts skipped: ${CHROMIUM} is missing (apt-get install chromium).`);
 
-const echo = defineStep({ uses: 'echo', outputs: ['value'], startToCloseTimeout: '30 seconds' });
 /** A gate whose subject names a model version: its page embeds the model card. */
 const modelGated = definePipeline({
   name: 'governed-model',
   params: z.object({ model: z.string(), version: z.number().int(), note: z.string().default('') }),
-  steps: [
+  steps: (p) => [
     approvalGate('signoff', {
-      subject: { model: param('model'), version: param('version'), note: param('note'), piiFeatures: ['origin'] },
+      subject: { model: p.model, version: p.version, note: p.note, piiFeatures: ['origin'] },
       policy: { roles: { technical: 1 }, deadline: '1 hour', conditions: [{ role: 'compliance', when: { piiFeatures: true } }] },
     }),
+    // The test steps' echo (one step per name on a worker); an approval gate's outputs are named.
     echo.step('release', { value: output('signoff', 'reviewer') }, { cache: false }),
   ],
 });
 const pipelines = [...testPipelines, modelGated];
 
 describe.skipIf(!haveChromium)('reviewer web page in headless Chromium', () => {
-  const log: StepLog = { calls: new Map(), spans: new Map() };
-  const harness = useTemporalWorker('pglite', 'reviewer-page', { pipelines, steps: createTestSteps(log) });
+  const harness = useTemporalWorker('pglite', 'reviewer-page', { pipelines });
   const tokens: Record<string, string> = {};
   let app: FastifyInstance;
   let base: string;

@@ -18,7 +18,7 @@ import { createPrincipal, listPrincipals } from '../../src/governance/identity.j
 import { firstFreePort } from '../../src/platform/ports.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { startTemporal, startTestWorker } from '../support/temporal.js';
-import { createTestSteps, testPipelines, type StepLog } from '../support/test-pipelines.js';
+import { resetStepLog, stepLog, testPipelines } from '../support/test-pipelines.js';
 
 describe('Temporal dev server restart', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'steward-restart-'));
@@ -40,15 +40,15 @@ describe('Temporal dev server restart', () => {
     env = await startTemporal({ dbFilename, port });
     testDb = await createTestDatabase('pglite');
     handle = await testDb.open();
-    const log: StepLog = { calls: new Map(), spans: new Map() };
-    const { worker, done } = await startTestWorker(env, handle.db, 'restart', { pipelines: testPipelines, steps: createTestSteps(log) });
+    resetStepLog();
+    const { worker, done } = await startTestWorker(env, handle.db, 'restart', { pipelines: testPipelines });
     stopWorker = async () => {
       worker.shutdown();
       await done;
     };
     const { runId } = await startRun(env.client, 'restart', findPipeline(testPipelines, 'survivor'), {});
-    for (let i = 0; i < 100 && !log.spans.has('during-restart'); i++) await new Promise((r) => setTimeout(r, 100));
-    expect(log.spans.has('during-restart')).toBe(true);
+    for (let i = 0; i < 100 && !stepLog.spans.has('during-restart'); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(stepLog.spans.has('during-restart')).toBe(true);
 
     await env.teardown();
     env = undefined;
@@ -56,8 +56,8 @@ describe('Temporal dev server restart', () => {
 
     const result = (await env.client.workflow.getHandle(runId).result()) as RunPipelineResult;
     expect(result.outputs.after).toEqual({ value: 'during-restart' });
-    expect(log.calls.get(`${runId}/before`)).toBe(1);
-    expect(log.calls.get(`${runId}/after`)).toBe(1);
+    expect(stepLog.calls.get(`${runId}/before`)).toBe(1);
+    expect(stepLog.calls.get(`${runId}/after`)).toBe(1);
   });
 
   it('keeps an approval gate waiting across a worker replacement and a server restart; a decision sent afterwards lands', async () => {
@@ -71,8 +71,7 @@ describe('Temporal dev server restart', () => {
       handle = await testDb.open();
     }
     const db = handle.db;
-    const log: StepLog = { calls: new Map(), spans: new Map() };
-    let worker = await startTestWorker(env, db, 'restart-gate', { pipelines: testPipelines, steps: createTestSteps(log) });
+    let worker = await startTestWorker(env, db, 'restart-gate', { pipelines: testPipelines });
     stopWorker = async () => {
       worker.worker.shutdown();
       await worker.done;
@@ -92,7 +91,7 @@ describe('Temporal dev server restart', () => {
     await env.teardown();
     env = undefined;
     env = await startTemporal({ dbFilename, port });
-    worker = await startTestWorker(env, db, 'restart-gate', { pipelines: testPipelines, steps: createTestSteps(log) });
+    worker = await startTestWorker(env, db, 'restart-gate', { pipelines: testPipelines });
 
     const answer = await submitDecision(db, env.client, { approvalId: approvalId!, principal: await principal('sam'), role: 'technical', decision: 'approve' });
     expect(answer.status).toBe('approved');

@@ -23,7 +23,7 @@ import { createWorker } from '../../src/platform/worker.js';
 import { LocalArtifactStore } from '../../src/registry/artifacts.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { bundleCacheDir, quietLogger, startTemporal } from '../support/temporal.js';
-import { createTestSteps, testPipelines } from '../support/test-pipelines.js';
+import { testPipelines } from '../support/test-pipelines.js';
 
 const exporter = new InMemorySpanExporter();
 const tracing = Tracing.to(exporter, (e) => new SimpleSpanProcessor(e), { serviceName: 'steward-test' });
@@ -46,7 +46,6 @@ beforeAll(async () => {
       db: database.db,
       artifacts: new LocalArtifactStore(fs.mkdtempSync(path.join(os.tmpdir(), 'steward-artifacts-'))),
       pipelines: testPipelines,
-      extraSteps: createTestSteps({ calls: new Map(), spans: new Map() }),
     },
     cacheDir: bundleCacheDir,
     logger: quietLogger,

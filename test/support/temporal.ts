@@ -12,7 +12,7 @@ import { allSearchAttributes, type IngestFlightsResult, type RunPipelineResult, 
 import type { Database, DatabaseHandle } from '../../src/db/client.js';
 import { createTestDatabase, type DriverName, type TestDatabase } from './databases.js';
 import type { Pipeline } from '../../src/pipeline/definition.js';
-import type { StepImplementations } from '../../src/pipeline/step-runtime.js';
+import type { Step } from '../../src/pipeline/step.js';
 import { pipelines } from '../../pipelines/index.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { createWorker, installRuntime } from '../../src/platform/worker.js';
@@ -39,8 +39,10 @@ export async function startTemporal(options: { dbFilename?: string; port?: numbe
 
 /** What a test worker runs beyond the defaults (every pipeline, a fresh artifact folder, lineage stored only). */
 export interface TestWorkerOptions {
+  /** The pipelines the worker runs; the typed steps they use are registered with them. */
   pipelines?: readonly Pipeline[];
-  steps?: StepImplementations;
+  /** Typed steps to register besides those the pipelines use. */
+  steps?: readonly Step[];
   scorer?: () => ScorerAdmin;
   /** The artifact store, when the test reads artifacts itself. */
   artifacts?: ArtifactStore;
@@ -61,7 +63,7 @@ export async function startTestWorker(
       db,
       artifacts: extra.artifacts ?? new LocalArtifactStore(fs.mkdtempSync(path.join(os.tmpdir(), 'steward-artifacts-'))),
       pipelines: extra.pipelines ?? pipelines,
-      extraSteps: extra.steps,
+      steps: extra.steps,
       scorer: extra.scorer,
       lineage: extra.lineage,
     },

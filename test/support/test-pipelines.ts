@@ -1,75 +1,133 @@
 /**
- * Small pipelines and step implementations that exercise the executor's semantics. The worker in
- * the test process runs them, so the steps record what happened in memory for the tests to read.
+ * Small pipelines and typed steps that exercise the executor's semantics. The worker in the test
+ * process runs them (it registers the steps from the pipelines), so the steps record what happened
+ * in `stepLog` for the tests to read. Vitest gives each test file its own module graph, so the log
+ * is per file; `resetStepLog()` empties it between tests that need a clean one.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { ValidationError } from '../../src/errors.js';
-import { approvalGate, childPipeline, definePipeline, defineStep, fanOut, item, output, param } from '../../src/pipeline/definition.js';
-import type { StepImplementations } from '../../src/pipeline/step-runtime.js';
+import { approvalGate, childPipeline, definePipeline, fanOut, item, output } from '../../src/pipeline/definition.js';
+import { defineStep } from '../../src/pipeline/step.js';
+
+export interface StepSpan {
+  start: number;
+  end?: number;
+  cancelled?: boolean;
+}
 
 export interface StepLog {
+  /** Calls per key: the step's idempotency key (`<runId>/<step>`), or `square:<x>` for fan-out items. */
   calls: Map<string, number>;
-  spans: Map<string, { start: number; end?: number; cancelled?: boolean }>;
+  /** The naps by label: when they started and ended, and whether they were cancelled. */
+  spans: Map<string, StepSpan>;
 }
 
-export function createTestSteps(log: StepLog): StepImplementations {
-  const count = (key: string) => log.calls.set(key, (log.calls.get(key) ?? 0) + 1).get(key)!;
-  return {
-    echo: { run: async (input: { value: unknown }, ctx) => (count(ctx.idempotencyKey), { value: input.value }) },
-    nap: {
-      run: async (input: { ms: number; label: string }, ctx) => {
-        count(ctx.idempotencyKey);
-        const span: { start: number; end?: number; cancelled?: boolean } = { start: Date.now() };
-        log.spans.set(input.label, span);
-        try {
-          await sleep(input.ms, undefined, { signal: ctx.signal });
-        } catch (error) {
-          span.cancelled = true;
-          throw error;
-        } finally {
-          span.end = Date.now();
-        }
-        return { label: input.label };
-      },
-    },
-    refuse: {
-      run: async (input: { reason: string }) => {
-        throw new ValidationError(input.reason);
-      },
-    },
-    flaky: {
-      run: async (input: { failures: number }, ctx) => {
-        const calls = count(ctx.idempotencyKey);
-        if (calls <= input.failures) throw new Error(`transient fault ${calls}`);
-        return { calls };
-      },
-    },
-    range: { run: async (input: { n: number }) => ({ items: Array.from({ length: input.n }, (_, i) => ({ x: i })) }) },
-    square: { run: async (input: { x: number }, ctx) => (count(`square:${input.x}`), void ctx, { y: input.x * input.x }) },
-    sum: { run: async (input: { results: Array<{ y: number }> }) => ({ total: input.results.reduce((n, r) => n + r.y, 0) }) },
-  };
+/** What the test steps of this module graph did (one per test file). */
+export const stepLog: StepLog = { calls: new Map(), spans: new Map() };
+
+export function resetStepLog(): void {
+  stepLog.calls.clear();
+  stepLog.spans.clear();
 }
 
-const echo = defineStep({ uses: 'echo', outputs: ['value'], startToCloseTimeout: '30 seconds' });
-const nap = defineStep({ uses: 'nap', outputs: ['label'], startToCloseTimeout: '1 minute', heartbeatTimeout: '10 seconds' });
-const refuse = defineStep({ uses: 'refuse', outputs: [] });
-const flaky = defineStep({ uses: 'flaky', outputs: ['calls'], retry: { maximumAttempts: 4, initialInterval: '100 milliseconds', backoffCoefficient: 1 } });
-const range = defineStep({ uses: 'range', outputs: ['items'] });
-const square = defineStep({ uses: 'square', outputs: ['y'] });
-const sum = defineStep({ uses: 'sum', outputs: ['total'] });
+const count = (key: string) => stepLog.calls.set(key, (stepLog.calls.get(key) ?? 0) + 1).get(key)!;
+
+/** Returns its input's value. */
+export const echo = defineStep({
+  name: 'echo',
+  input: z.object({ value: z.unknown() }),
+  output: z.object({ value: z.unknown() }),
+  startToCloseTimeout: '30 seconds',
+  run: async (input, ctx) => {
+    count(ctx.idempotencyKey);
+    return { value: input.value };
+  },
+});
+
+/** Sleeps `ms` (cancellably), recording its span under `label`. */
+export const nap = defineStep({
+  name: 'nap',
+  input: z.object({ ms: z.number(), label: z.string() }),
+  output: z.object({ label: z.string() }),
+  startToCloseTimeout: '1 minute',
+  heartbeatTimeout: '10 seconds',
+  run: async (input, ctx) => {
+    count(ctx.idempotencyKey);
+    const span: StepSpan = { start: Date.now() };
+    stepLog.spans.set(input.label, span);
+    try {
+      await sleep(input.ms, undefined, { signal: ctx.signal });
+    } catch (error) {
+      span.cancelled = true;
+      throw error;
+    } finally {
+      span.end = Date.now();
+    }
+    return { label: input.label };
+  },
+});
+
+/** Always fails, non-retryably, with `reason`. */
+export const refuse = defineStep({
+  name: 'refuse',
+  input: z.object({ reason: z.string() }),
+  output: z.object({}),
+  run: async (input) => {
+    throw new ValidationError(input.reason);
+  },
+});
+
+/** Fails transiently `failures` times, then succeeds with the number of calls. */
+export const flaky = defineStep({
+  name: 'flaky',
+  input: z.object({ failures: z.number().int() }),
+  output: z.object({ calls: z.number().int() }),
+  retry: { maximumAttempts: 4, initialInterval: '100 milliseconds', backoffCoefficient: 1 },
+  run: async (input, ctx) => {
+    const calls = count(ctx.idempotencyKey);
+    if (calls <= input.failures) throw new Error(`transient fault ${calls}`);
+    return { calls };
+  },
+});
+
+export const range = defineStep({
+  name: 'range',
+  input: z.object({ n: z.number().int() }),
+  output: z.object({ items: z.array(z.object({ x: z.number() })) }),
+  run: async (input) => ({ items: Array.from({ length: input.n }, (_, i) => ({ x: i })) }),
+});
+
+export const square = defineStep({
+  name: 'square',
+  input: z.object({ x: z.number() }),
+  output: z.object({ y: z.number() }),
+  run: async (input) => {
+    count(`square:${input.x}`);
+    return { y: input.x * input.x };
+  },
+});
+
+export const sum = defineStep({
+  name: 'sum',
+  input: z.object({ results: z.array(z.object({ y: z.number() })) }),
+  output: z.object({ total: z.number() }),
+  run: async (input) => ({ total: input.results.reduce((n, r) => n + r.y, 0) }),
+});
+
 const none = z.object({});
 
 export const testPipelines = [
   definePipeline({
     name: 'diamond',
     params: z.object({ value: z.string().default('v') }),
-    steps: [
-      echo.step('start', { value: param('value') }),
-      nap.step('left', { ms: 600, label: 'left' }, { after: ['start'], cache: false }),
-      nap.step('right', { ms: 600, label: 'right' }, { after: ['start'], cache: false }),
-      echo.step('join', { value: [output('start', 'value'), output('left', 'label'), output('right', 'label')] }, { after: ['left', 'right'] }),
-    ],
+    steps: (p) => {
+      const start = echo.step('start', { value: p.value });
+      const left = nap.step('left', { ms: 600, label: 'left' }, { after: ['start'], cache: false });
+      const right = nap.step('right', { ms: 600, label: 'right' }, { after: ['start'], cache: false });
+      const join = echo.step('join', { value: [start.output.value, left.output.label, right.output.label] }, { after: ['left', 'right'] });
+      return [start, left, right, join];
+    },
   }),
   definePipeline({
     name: 'fails-fast',
@@ -85,11 +143,13 @@ export const testPipelines = [
   definePipeline({
     name: 'fan-out',
     params: z.object({ n: z.coerce.number().int().default(25) }),
-    steps: [
-      range.step('items', { n: param('n') }),
-      fanOut('squares', { items: output('items', 'items'), each: square.each({ x: item('x') }), concurrency: 3, batchSize: 4 }),
-      sum.step('total', { results: output('squares', 'results') }),
-    ],
+    steps: (p) => {
+      const items = range.step('items', { n: p.n });
+      const squares = fanOut('squares', { items: items.output.items, each: square.each({ x: item('x') }), concurrency: 3, batchSize: 4 });
+      // A fan-out's outputs (count, results) have no typed references: name them.
+      const total = sum.step('total', { results: output('squares', 'results') });
+      return [items, squares, total];
+    },
   }),
   definePipeline({
     name: 'parent',
@@ -99,41 +159,49 @@ export const testPipelines = [
   definePipeline({
     name: 'gated',
     params: none,
-    steps: [
-      echo.step('candidate', { value: 'model-7' }, { cache: false }),
-      approvalGate('signoff', { subject: { model: output('candidate', 'value') }, timeout: '1 hour' }),
-      echo.step('release', { value: output('signoff', 'reviewer') }, { cache: false }),
-    ],
+    steps: () => {
+      const candidate = echo.step('candidate', { value: 'model-7' }, { cache: false });
+      return [
+        candidate,
+        approvalGate('signoff', { subject: { model: candidate.output.value }, timeout: '1 hour' }),
+        echo.step('release', { value: output('signoff', 'reviewer') }, { cache: false }),
+      ];
+    },
   }),
   definePipeline({
     name: 'governed',
     params: z.object({ piiFeatures: z.array(z.string()).default([]) }),
-    steps: [
-      echo.step('candidate', { value: 'model-7' }, { cache: false }),
-      approvalGate('signoff', {
-        subject: { candidate: output('candidate', 'value'), piiFeatures: param('piiFeatures') },
-        policy: { roles: { technical: 2 }, deadline: '1 hour', conditions: [{ role: 'compliance', when: { piiFeatures: true } }] },
-      }),
-      echo.step('release', { value: output('signoff', 'reviewer') }, { cache: false }),
-    ],
+    steps: (p) => {
+      const candidate = echo.step('candidate', { value: 'model-7' }, { cache: false });
+      return [
+        candidate,
+        approvalGate('signoff', {
+          subject: { candidate: candidate.output.value, piiFeatures: p.piiFeatures },
+          policy: { roles: { technical: 2 }, deadline: '1 hour', conditions: [{ role: 'compliance', when: { piiFeatures: true } }] },
+        }),
+        echo.step('release', { value: output('signoff', 'reviewer') }, { cache: false }),
+      ];
+    },
   }),
   definePipeline({
     name: 'governed-short',
     params: none,
-    steps: [
-      echo.step('candidate', { value: 'model-8' }, { cache: false }),
-      approvalGate('signoff', { subject: { candidate: output('candidate', 'value') }, policy: { roles: { technical: 1 }, deadline: '4 seconds', remindBefore: ['2 seconds'], escalateTo: ['lead'] } }),
-      echo.step('release', { value: output('signoff', 'reviewer') }, { cache: false }),
-    ],
+    steps: () => {
+      const candidate = echo.step('candidate', { value: 'model-8' }, { cache: false });
+      return [
+        candidate,
+        approvalGate('signoff', { subject: { candidate: candidate.output.value }, policy: { roles: { technical: 1 }, deadline: '4 seconds', remindBefore: ['2 seconds'], escalateTo: ['lead'] } }),
+        echo.step('release', { value: output('signoff', 'reviewer') }, { cache: false }),
+      ];
+    },
   }),
   definePipeline({ name: 'long', params: none, steps: [nap.step('forever', { ms: 120_000, label: 'forever' }, { cache: false })] }),
   definePipeline({
     name: 'survivor',
     params: none,
-    steps: [
-      echo.step('before', { value: 'b' }, { cache: false }),
-      nap.step('during', { ms: 4_000, label: 'during-restart' }, { after: ['before'], cache: false }),
-      echo.step('after', { value: output('during', 'label') }, { cache: false }),
-    ],
+    steps: () => {
+      const during = nap.step('during', { ms: 4_000, label: 'during-restart' }, { after: ['before'], cache: false });
+      return [echo.step('before', { value: 'b' }, { cache: false }), during, echo.step('after', { value: during.output.label }, { cache: false })];
+    },
   }),
 ];

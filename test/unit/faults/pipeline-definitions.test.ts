@@ -3,7 +3,8 @@
  * reach validateSpec), each refused when the pipeline is defined or the catalog loads, never when a
  * run reaches the step. Every case asserts a ValidationError (not a TypeError or a stack) whose
  * message names the pipeline and the step (approval policies checked by approvalGate itself name
- * the gate: the pipeline is not known yet) and says what to do instead.
+ * the gate, and step declarations checked by defineStep name the step: the pipeline is not known
+ * yet) and says what to do instead.
  */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -13,7 +14,6 @@ import {
   approvalGate,
   childPipeline,
   definePipeline,
-  defineStep,
   deployModel,
   fanOut,
   item,
@@ -23,11 +23,23 @@ import {
   validateSpec,
   type Pipeline,
 } from '../../../src/pipeline/definition.js';
-import type { ApprovalPolicy, PipelineSpec, StepSpec } from '../../../src/pipeline/spec.js';
+import type { ApprovalPolicy, PipelineSpec, RetrySpec, StepSpec } from '../../../src/pipeline/spec.js';
+import { defineStep } from '../../../src/pipeline/step.js';
 
-const load = defineStep({ uses: 'load', outputs: ['datasetId', 'rows'] });
-const train = defineStep({ uses: 'train', outputs: ['modelId', 'auc'] });
+/**
+ * The steps take any input: most cases below write references by hand (output(...), param(...),
+ * item(...)) to name steps, outputs and parameters that do not exist or that form a cycle, which
+ * typed references cannot express but a spec, being plain data, can still carry.
+ */
+const anything = z.record(z.string(), z.unknown());
+const load = defineStep({ name: 'load', input: anything, output: z.object({ datasetId: z.string(), rows: z.array(z.unknown()) }), run: async () => ({ datasetId: 'd', rows: [] }) });
+const train = defineStep({ name: 'train', input: anything, output: z.object({ modelId: z.string(), auc: z.number() }), run: async () => ({ modelId: 'm', auc: 0.5 }) });
+/** A step named `load` with these options (what the activity-option cases vary). */
+const loadWithOptions = (options: { version?: string; startToCloseTimeout?: string; heartbeatTimeout?: string; retry?: RetrySpec }) =>
+  defineStep({ name: 'load', input: anything, output: z.object({}), run: async () => ({}), ...options });
 const params = z.object({ rows: z.coerce.number().default(10) });
+/** A well-formed load step to place before the steps a case gets wrong. */
+const loaded = load.step('load', {});
 
 /** A pipeline named `p` with these steps. */
 const pipeline = (...steps: unknown[]) => definePipeline({ name: 'p', params, steps: steps as StepSpec[] });
@@ -35,7 +47,7 @@ const pipeline = (...steps: unknown[]) => definePipeline({ name: 'p', params, st
 const raw = (steps: unknown[], name = 'p') => validateSpec({ name, description: '', steps } as PipelineSpec, ['rows']);
 /** A step built by the helpers, then changed the way a JavaScript caller (or a bad cast) could. */
 const loadWith = (name: string, patch: Record<string, unknown>) => ({ ...load.step(name, {}), ...patch });
-const gate = (policy: unknown) => pipeline(load.step('load', {}), approvalGate('signoff', { subject: output('load', 'datasetId'), policy: policy as ApprovalPolicy }));
+const gate = (policy: unknown) => pipeline(loaded, approvalGate('signoff', { subject: loaded.output.datasetId, policy: policy as ApprovalPolicy }));
 
 type Case = [what: string, attempt: () => unknown, says: Array<string | RegExp>];
 
@@ -111,7 +123,7 @@ const dependencies: Case[] = [
   ],
   [
     'an output a fan-out does not have',
-    () => pipeline(load.step('load', {}), fanOut('fit', { items: output('load', 'rows'), each: train.each({}) }), train.step('best', { x: output('fit', 'items') })),
+    () => pipeline(loaded, fanOut('fit', { items: loaded.output.rows, each: train.each({}) }), train.step('best', { x: output('fit', 'items') })),
     ['Pipeline "p": step "best" consumes output "items" of step "fit", which produces only: count, results.'],
   ],
   [
@@ -171,14 +183,14 @@ const fanOuts: Case[] = [
   ...([0, -1, 1.5, Number.NaN] as const).map(
     (concurrency): Case => [
       `a fan-out with concurrency ${concurrency}`,
-      () => pipeline(load.step('load', {}), fanOut('fit', { items: output('load', 'rows'), each: train.each({}), concurrency })),
+      () => pipeline(loaded, fanOut('fit', { items: loaded.output.rows, each: train.each({}), concurrency })),
       [`Pipeline "p": fan-out step "fit" needs a concurrency of at least 1. Got number ${concurrency}: give a whole number such as 10.`],
     ],
   ),
   ...([0, -5, 2.5, Number.POSITIVE_INFINITY] as const).map(
     (batchSize): Case => [
       `a fan-out with batchSize ${batchSize}`,
-      () => pipeline(load.step('load', {}), fanOut('fit', { items: output('load', 'rows'), each: train.each({}), batchSize })),
+      () => pipeline(loaded, fanOut('fit', { items: loaded.output.rows, each: train.each({}), batchSize })),
       [`Pipeline "p": fan-out step "fit" needs a batchSize (items per child workflow) of at least 1, got number ${batchSize}; give a whole number such as 200.`],
     ],
   ),
@@ -186,8 +198,11 @@ const fanOuts: Case[] = [
     "a fan-out's per-item step with a bad timeout",
     () =>
       pipeline(
-        load.step('load', {}),
-        fanOut('fit', { items: output('load', 'rows'), each: defineStep({ uses: 'fit', outputs: ['y'], startToCloseTimeout: 'a while' }).each({}) }),
+        loaded,
+        fanOut('fit', {
+          items: loaded.output.rows,
+          each: defineStep({ name: 'fit', input: anything, output: z.object({ y: z.number() }), startToCloseTimeout: 'a while', run: async () => ({ y: 1 }) }).each({}),
+        }),
       ),
     ['Pipeline "p": step "fit"\'s per-item step has startToCloseTimeout "a while", which is not a duration'],
   ],
@@ -232,17 +247,31 @@ const approvals: Case[] = [
 ];
 
 const activityOptions: Case[] = [
-  ['a timeout in words', () => pipeline(defineStep({ uses: 'load', outputs: [], startToCloseTimeout: 'ten minutes' }).step('load', {})), ['Pipeline "p": step "load" has startToCloseTimeout "ten minutes", which is not a duration']],
-  ['a heartbeat timeout of zero', () => pipeline(defineStep({ uses: 'load', outputs: [], heartbeatTimeout: '0 seconds' }).step('load', {})), ['Pipeline "p": step "load" has heartbeatTimeout "0 seconds", which is not a duration']],
-  ['maximumAttempts 0 (Temporal: unlimited)', () => pipeline(defineStep({ uses: 'load', outputs: [], retry: { maximumAttempts: 0 } }).step('load', {})), ['Pipeline "p": step "load" has retry.maximumAttempts number 0; give a whole number of at least 1 (1 means no retry']],
-  ['maximumAttempts -1', () => pipeline(defineStep({ uses: 'load', outputs: [], retry: { maximumAttempts: -1 } }).step('load', {})), ['step "load" has retry.maximumAttempts number -1']],
-  ['an initial interval that is not a duration', () => pipeline(defineStep({ uses: 'load', outputs: [], retry: { initialInterval: 'soon' } }).step('load', {})), ['Pipeline "p": step "load" has retry.initialInterval "soon", which is not a duration']],
-  ['a backoff coefficient below 1', () => pipeline(defineStep({ uses: 'load', outputs: [], retry: { backoffCoefficient: 0.5 } }).step('load', {})), ['Pipeline "p": step "load" has retry.backoffCoefficient number 0.5; it is a number of at least 1']],
-  ['a misspelt retry option', () => pipeline(defineStep({ uses: 'load', outputs: [], retry: { maxAttempts: 3 } as never }).step('load', {})), ['Pipeline "p": step "load" has unknown retry option(s) "maxAttempts"; retry takes maximumAttempts']],
-  ['non-retryable types as a string', () => pipeline(defineStep({ uses: 'load', outputs: [], retry: { nonRetryableErrorTypes: 'VALIDATION_FAILED' as never } }).step('load', {})), ['step "load" has retry.nonRetryableErrorTypes "VALIDATION_FAILED"; it is a list']],
+  ['a timeout in words', () => pipeline(loadWithOptions({ startToCloseTimeout: 'ten minutes' }).step('load', {})), ['Pipeline "p": step "load" has startToCloseTimeout "ten minutes", which is not a duration']],
+  ['a heartbeat timeout of zero', () => pipeline(loadWithOptions({ heartbeatTimeout: '0 seconds' }).step('load', {})), ['Pipeline "p": step "load" has heartbeatTimeout "0 seconds", which is not a duration']],
+  ['maximumAttempts 0 (Temporal: unlimited)', () => pipeline(loadWithOptions({ retry: { maximumAttempts: 0 } }).step('load', {})), ['Pipeline "p": step "load" has retry.maximumAttempts number 0; give a whole number of at least 1 (1 means no retry']],
+  ['maximumAttempts -1', () => pipeline(loadWithOptions({ retry: { maximumAttempts: -1 } }).step('load', {})), ['step "load" has retry.maximumAttempts number -1']],
+  ['an initial interval that is not a duration', () => pipeline(loadWithOptions({ retry: { initialInterval: 'soon' } }).step('load', {})), ['Pipeline "p": step "load" has retry.initialInterval "soon", which is not a duration']],
+  ['a backoff coefficient below 1', () => pipeline(loadWithOptions({ retry: { backoffCoefficient: 0.5 } }).step('load', {})), ['Pipeline "p": step "load" has retry.backoffCoefficient number 0.5; it is a number of at least 1']],
+  ['a misspelt retry option', () => pipeline(loadWithOptions({ retry: { maxAttempts: 3 } as never }).step('load', {})), ['Pipeline "p": step "load" has unknown retry option(s) "maxAttempts"; retry takes maximumAttempts']],
+  ['non-retryable types as a string', () => pipeline(loadWithOptions({ retry: { nonRetryableErrorTypes: 'VALIDATION_FAILED' as never } }).step('load', {})), ['step "load" has retry.nonRetryableErrorTypes "VALIDATION_FAILED"; it is a list']],
   ['cache: "no"', () => pipeline(load.step('load', {}, { cache: 'no' as never })), ['Pipeline "p": step "load" has cache: "no"; cache is true or false.']],
-  ['an empty implementation name', () => pipeline(defineStep({ uses: '', outputs: [] }).step('load', {})), ['Pipeline "p": step "load" uses implementation ""; name one from activities/steps.ts.']],
-  ['an empty version', () => pipeline(defineStep({ uses: 'load', version: '', outputs: [] }).step('load', {})), ['Pipeline "p": step "load" has version ""; a version is a non-empty string']],
+  // defineStep refuses an empty name itself (see "step declarations"); a raw spec can still carry one.
+  ['an empty implementation name (raw spec)', () => raw([loadWith('load', { uses: '' })]), ['Pipeline "p": step "load" uses implementation ""']],
+  ['an empty version', () => pipeline(loadWithOptions({ version: '' }).step('load', {})), ['Pipeline "p": step "load" has version ""; a version is a non-empty string']],
+];
+
+/** What defineStep refuses before any pipeline uses the step (it names the step; no pipeline is known yet). */
+const declare = (declaration: Record<string, unknown>) => defineStep({ name: 'load', input: anything, output: z.object({}), run: async () => ({}), ...declaration } as never);
+const stepDeclarations: Case[] = [
+  ['an empty step name', () => declare({ name: '' }), ['defineStep(""): a step name starts with a letter and uses letters, digits']],
+  ['a step name with a space', () => declare({ name: 'train model' }), ['defineStep("train model"): a step name starts with a letter', "e.g. name: 'trainModel'"]],
+  ['a step name that is not a string', () => declare({ name: 7 }), ['defineStep(7): a step name starts with a letter']],
+  ['a step name of 65 characters', () => declare({ name: 'a'.repeat(65) }), ['a step name starts with a letter', '(at most 64)']],
+  ['an input that is not a zod schema', () => declare({ input: { rows: 'number' } }), ['defineStep("load"): input is not a zod schema; write e.g. input: z.object(']],
+  ['an output that is not an object schema', () => declare({ output: z.array(z.string()) }), ['defineStep("load"): output must be a zod object', 'so each output has a name']],
+  ['an output given as a list of names (the old outputs option)', () => declare({ output: ['datasetId', 'rows'] }), ['defineStep("load"): output must be a zod object']],
+  ['no run function', () => declare({ run: undefined }), ['defineStep("load"): run is not a function.']],
 ];
 
 const parent = (name: string, childParams: Parameters<typeof childPipeline>[2], child = 'child'): Pipeline => definePipeline({ name, params, steps: [childPipeline('train', child, childParams)] });
@@ -302,6 +331,7 @@ describe.each([
   ['fan-outs', fanOuts],
   ['approval gates', approvals],
   ['activity options', activityOptions],
+  ['step declarations', stepDeclarations],
   ['child pipelines and the catalog', catalogs],
   ['run parameters', runParameters],
 ])('malformed pipeline definitions: %s', (_group, cases) => {
@@ -322,15 +352,26 @@ describe('well-formed definitions next to the malformed ones', () => {
     const ok = definePipeline({
       name: 'good-pipeline',
       params: z.object({ rows: z.coerce.number().int().positive().default(10) }),
-      steps: [
-        defineStep({ uses: 'load', outputs: ['rows'], startToCloseTimeout: '90 minutes', heartbeatTimeout: '30s', retry: { maximumAttempts: 1, initialInterval: '100 ms', backoffCoefficient: 1, nonRetryableErrorTypes: ['X'] } }).step('load', { rows: param('rows'), run: runId }),
-        fanOut('fit', { items: output('load', 'rows'), each: train.each({ x: item('x') }), concurrency: 1, batchSize: 1 }),
-        approvalGate('signoff', {
-          subject: output('fit', 'results'),
-          policy: { roles: { technical: 2 }, deadline: '3 days', remindBefore: ['1 day'], escalateTo: ['lead'], conditions: [{ role: 'ethics', when: { fairnessGapAbove: 0.1 } }, { role: 'compliance', quorum: 2, when: { piiFeatures: true } }] },
-        }),
-        childPipeline('child', 'child', { rows: param('rows') }, { after: ['signoff'] }),
-      ],
+      steps: (p) => {
+        const source = defineStep({
+          name: 'load',
+          input: z.object({ rows: z.number(), run: z.string() }),
+          output: z.object({ rows: z.array(z.object({ x: z.number() })) }),
+          run: async ({ rows }) => ({ rows: Array.from({ length: rows }, (_, x) => ({ x })) }),
+          startToCloseTimeout: '90 minutes',
+          heartbeatTimeout: '30s',
+          retry: { maximumAttempts: 1, initialInterval: '100 ms', backoffCoefficient: 1, nonRetryableErrorTypes: ['X'] },
+        }).step('load', { rows: p.rows, run: runId });
+        return [
+          source,
+          fanOut('fit', { items: source.output.rows, each: train.each({ x: item('x') }), concurrency: 1, batchSize: 1 }),
+          approvalGate('signoff', {
+            subject: output('fit', 'results'),
+            policy: { roles: { technical: 2 }, deadline: '3 days', remindBefore: ['1 day'], escalateTo: ['lead'], conditions: [{ role: 'ethics', when: { fairnessGapAbove: 0.1 } }, { role: 'compliance', quorum: 2, when: { piiFeatures: true } }] },
+          }),
+          childPipeline('child', 'child', { rows: p.rows }, { after: ['signoff'] }),
+        ];
+      },
     });
     expect(() => validateCatalog([ok, child])).not.toThrow();
     expect(ok.spec.steps.map((s) => [s.name, s.after])).toEqual([

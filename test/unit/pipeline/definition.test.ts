@@ -1,22 +1,36 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { approvalGate, childPipeline, definePipeline, defineStep, fanOut, item, output, param } from '../../../src/pipeline/definition.js';
+import { approvalGate, childPipeline, definePipeline, fanOut, item, output, param } from '../../../src/pipeline/definition.js';
 import { validateCatalog } from '../../../src/pipeline/catalog.js';
+import { defineStep } from '../../../src/pipeline/step.js';
 
-const load = defineStep({ uses: 'load', outputs: ['datasetId', 'rows'] });
-const train = defineStep({ uses: 'train', outputs: ['modelId', 'auc'] });
+const load = defineStep({
+  name: 'load',
+  input: z.object({ rows: z.number().optional() }),
+  output: z.object({ datasetId: z.string(), rows: z.array(z.object({ name: z.string() })) }),
+  run: async () => ({ datasetId: 'd', rows: [] }),
+});
+const train = defineStep({
+  name: 'train',
+  input: z.object({ datasetId: z.string().optional(), segment: z.string().optional() }),
+  output: z.object({ modelId: z.string(), auc: z.number() }),
+  run: async () => ({ modelId: 'm', auc: 0.5 }),
+});
 const params = z.object({ rows: z.number().default(10) });
+
+// The refusals below write references by hand (output(...), param(...)): typed references cannot
+// name a step, an output or a parameter that does not exist, but a spec is plain data and is checked
+// as such whatever made it.
 
 describe('definePipeline', () => {
   it('infers dependencies from consumed outputs and keeps declared ones', () => {
     const pipeline = definePipeline({
       name: 'p',
       params,
-      steps: [
-        load.step('load', { rows: param('rows') }),
-        load.step('reference', {}),
-        train.step('train', { datasetId: output('load', 'datasetId') }, { after: ['reference'] }),
-      ],
+      steps: (p) => {
+        const loaded = load.step('load', { rows: p.rows });
+        return [loaded, load.step('reference', {}), train.step('train', { datasetId: loaded.output.datasetId }, { after: ['reference'] })];
+      },
     });
     expect(pipeline.spec.steps.map((s) => [s.name, s.after])).toEqual([
       ['load', []],
@@ -57,7 +71,7 @@ describe('definePipeline', () => {
 
   it('names an output that no upstream step produces, and what it does produce', () => {
     expect(() =>
-      definePipeline({ name: 'p', params, steps: [load.step('load', {}), train.step('train', { x: output('load', 'features') })] }),
+      definePipeline({ name: 'p', params, steps: [load.step('load', {}), train.step('train', { datasetId: output('load', 'features') })] }),
     ).toThrow('Pipeline "p": step "train" consumes output "features" of step "load", which produces only: datasetId, rows.');
   });
 
@@ -77,12 +91,15 @@ describe('definePipeline', () => {
     const pipeline = definePipeline({
       name: 'p',
       params,
-      steps: [
-        load.step('load', {}),
-        fanOut('perSegment', { items: output('load', 'rows'), each: train.each({ segment: item('name') }), concurrency: 4 }),
-        approvalGate('signoff', { subject: { models: output('perSegment', 'results') }, timeout: '2 days' }),
-        childPipeline('deploy', 'deploy-model', { model: output('perSegment', 'results') }, { after: ['signoff'] }),
-      ],
+      steps: () => {
+        const loaded = load.step('load', {});
+        return [
+          loaded,
+          fanOut('perSegment', { items: loaded.output.rows, each: train.each({ segment: item('name') }), concurrency: 4 }),
+          approvalGate('signoff', { subject: { models: output('perSegment', 'results') }, timeout: '2 days' }),
+          childPipeline('deploy', 'deploy-model', { model: output('perSegment', 'results') }, { after: ['signoff'] }),
+        ];
+      },
     });
     expect(pipeline.spec.steps.map((s) => [s.name, s.kind, s.after])).toEqual([
       ['load', 'activity', []],

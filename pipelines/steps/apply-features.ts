@@ -1,0 +1,37 @@
+/**
+ * Registers the deployment's feature definitions (pipelines/features/index.ts) in the feature
+ * registry: what `steward apply` does, as a step. Idempotent: an unchanged definition stays.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { canonicalJson, specOf, type Definition } from '../../src/features/definitions.js';
+import { apply } from '../../src/features/registry.js';
+import { defineStep } from '../../src/pipeline/step.js';
+import { featureDefinitions } from '../features/index.js';
+
+/** The definitions' content: a step's cached result holds only while they are unchanged. */
+export function definitionsFingerprint(definitions: readonly Definition[] = featureDefinitions): string {
+  return createHash('sha256')
+    .update(canonicalJson(definitions.map(specOf)))
+    .digest('hex');
+}
+
+export const applyFeatures = defineStep({
+  name: 'applyFeatures',
+  version: '1',
+  description: "Register the deployment's feature definitions.",
+  input: z.object({}),
+  output: z.object({
+    /** `kind:name` of each definition created or changed. */
+    created: z.array(z.string()),
+    changed: z.array(z.string()),
+    /** How many were already registered as they are. */
+    unchanged: z.number(),
+  }),
+  run: async (_input, ctx) => {
+    const result = await apply(ctx.db, featureDefinitions);
+    const tally = (action: string) => result.items.filter((i) => i.action === action).map((i) => `${i.kind}:${i.name}`);
+    return { created: tally('create'), changed: tally('change'), unchanged: tally('unchanged').length };
+  },
+  fingerprint: async () => definitionsFingerprint(),
+});

@@ -1,0 +1,2 @@
+// The package's main entry (`import ... from 'steward'`): see src/sdk/index.ts.
+export * from './sdk/index.js';
