@@ -1,6 +1,6 @@
 /**
- * The scorer inside the local stack (`steward dev`, `steward demo`): with PGlite only one process
- * may open the database, so the worker, the API and the scorer share the stack's process, and the
+ * The scorer inside the local stack (`steward dev`, `steward demo`): the worker, the API and the
+ * scorer share the stack's process (which owns the embedded database), and the
  * deployment activities drive the scorer through its admin HTTP API like any other scorer. On start
  * it restores what should serve: a running deployment's last routing, else each model's
  * `production` version, so routing survives a restart. Its address goes to .steward/scorer.json.
