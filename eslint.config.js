@@ -21,7 +21,7 @@ const forbiddenInWorkflows = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.steward/', 'coverage/', 'src/db/migrations/'] },
+  { ignores: ['node_modules/', 'dist/', 'dist.building/', 'dist.old/', '.steward/', 'coverage/', 'src/db/migrations/'] },
   ...tseslint.configs.recommended,
   {
     languageOptions: { globals: { ...globals.node } },

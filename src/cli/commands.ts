@@ -1,42 +1,42 @@
+/**
+ * The `steward` command's top-level commands, and the registration of the others. Start-up loads
+ * only commander and these small modules: the Temporal client and worker, the database layer, the
+ * pipelines, fastify and onnxruntime load inside the action that needs them (`await import`), so
+ * `steward --help` and a command that opens only the database start fast.
+ */
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
-import { Connection, type Client } from '@temporalio/client';
-import { pipelines } from '../../pipelines/index.js';
+import type { Client } from '@temporalio/client';
 import type { IngestFlightsResult, RunPipelineResult, RunState, SummarizeDelaysResult } from '../contracts.js';
-import { findPipeline, parseParamPairs } from '../pipeline/catalog.js';
-import { checkRunId, getRunReport, hasLiveWorker, MAX_RUN_ID_LENGTH, startRun, type StartedRun } from '../pipeline/runs.js';
-import { devServerPaths, ensureTemporal, locateTemporal, stopDevServer } from '../platform/dev-server.js';
-import { startStack } from '../platform/stack.js';
+import type { StartedRun } from '../pipeline/runs.js';
+import type { Stack } from '../platform/stack.js';
 import { userCacheDir } from '../platform/config.js';
-import { ensureTemporalCli } from '../platform/temporal-cli.js';
 import { LocalArtifactStore } from '../registry/artifacts.js';
-import { openDatabase } from '../db/client.js';
-import { listApprovals } from '../governance/approvals.js';
-import { approvalView } from '../governance/decisions.js';
-import { createPrincipal, issueToken, listPrincipals } from '../governance/identity.js';
-import { createApi } from '../api/server.js';
-import { createWorker } from '../platform/worker.js';
-import { connectClient } from '../platform/temporal.js';
 import { configuredTracing } from '../platform/tracing-config.js';
-import { out, printJson, withClient, type CommandContext } from './context.js';
+import { completeHelp, out, printJson, withClient, type CommandContext } from './context.js';
 import { registerFeatureCommands } from './feature-commands.js';
 import { api as callApi, registerGovernanceCommands } from './governance-commands.js';
 import { registerServingCommands } from './serving-commands.js';
 import { registerDeployCommands } from './deploy-commands.js';
-import { demoDeployment } from './demo-deploy.js';
 import { ValidationError } from '../errors.js';
 import { registerDataCommands } from './data-commands.js';
-import { configuredScorer } from '../serving/hosted-scorer.js';
 import { registerMonitoringCommands } from './monitoring-commands.js';
 import { registerModelCommands } from './registry-commands.js';
 import { registerScheduleCommands } from './schedule-commands.js';
 import { registerTrackingCommands } from './tracking-commands.js';
 import { renderReport, renderStep, workflowUrl } from './render.js';
-import { RUN_EXIT_CODES, RUN_EXIT_HELP, runExitCode, waitForRun } from './run-wait.js';
+
+/** The pipelines `steward run` and the demo start (loading them loads zod and every step's definition). */
+const catalog = async () => {
+  const [{ pipelines }, { findPipeline, parseParamPairs }] = await Promise.all([import('../../pipelines/index.js'), import('../pipeline/catalog.js')]);
+  return { pipelines, findPipeline, parseParamPairs };
+};
 
 type Context = CommandContext;
+/** Typed explicitly so that its assertion function (checkRunId) can be called. */
+type Runs = typeof import('../pipeline/runs.js');
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -74,20 +74,30 @@ export function registerCommands(program: Command, context: () => Context): void
     .description("Serve Steward's HTTP API against TEMPORAL_ADDRESS (or the running embedded dev server), without a worker.")
     .action(async () => api(context()));
 
-  program
+  const runCommand = program
     .command('run')
     .description('Start a pipeline run through Temporal.')
-    .argument('<pipeline>', `one of: ${pipelines.map((p) => p.name).join(', ')}`)
+    .argument('<pipeline>', 'the pipeline to start (`steward pipelines` lists them)')
     .option('-p, --param <key=value>', 'a pipeline parameter (repeatable)', collect, [])
-    .option('--run-id <id>', `choose the run id (a workflow id: letters, digits and . _ : @ -, at most ${MAX_RUN_ID_LENGTH} characters); starting an id that is already running fails`)
+    .option('--run-id <id>', 'choose the run id (a workflow id: letters, digits and . _ : @ -); starting an id that is already running fails')
     .option('--wait', 'wait for the run to finish and print its result (exit codes below)', false)
     .option('--no-cache', 'run every step even when a cached result matches')
     .option(
       '--token <token>',
       "start the run through Steward's HTTP API as the token's principal (default: $STEWARD_TOKEN): its grants are checked at every step, it is recorded in lineage and the audit trail, and it may not approve what the run produces. Without a token the run starts directly through Temporal, as the operator, and carries no principal",
     )
-    .addHelpText('after', `\nExample:\n  steward run flight-delay-summary --param rows=50000 --param delayThresholdMinutes=30 --wait\n${RUN_EXIT_HELP}`)
+    .addHelpText('after', `\nExample:\n  steward run flight-delay-summary --param rows=50000 --param delayThresholdMinutes=30 --wait`)
     .action(async (name: string, options: RunOptions) => run(context(), name, options));
+  // The pipelines' names, the run id's limit and the exit codes come from modules that load the
+  // pipelines and the Temporal client: only for `steward run --help`.
+  completeHelp(runCommand, async () => {
+    const [{ pipelines }, { MAX_RUN_ID_LENGTH }, { RUN_EXIT_HELP }] = await Promise.all([import('../../pipelines/index.js'), import('../pipeline/runs.js'), import('./run-wait.js')]);
+    const pipeline = runCommand.registeredArguments.find((argument) => argument.name() === 'pipeline');
+    if (pipeline) pipeline.description = `one of: ${pipelines.map((p) => p.name).join(', ')}`;
+    const runId = runCommand.options.find((option) => option.long === '--run-id');
+    if (runId) runId.description = `choose the run id (a workflow id: letters, digits and . _ : @ -, at most ${MAX_RUN_ID_LENGTH} characters); starting an id that is already running fails`;
+    runCommand.addHelpText('after', RUN_EXIT_HELP);
+  });
 
   program
     .command('status')
@@ -98,8 +108,9 @@ export function registerCommands(program: Command, context: () => Context): void
   program
     .command('pipelines')
     .description('List the pipelines `steward run` can start.')
-    .action(() => {
+    .action(async () => {
       const { json } = context();
+      const { pipelines } = await catalog();
       const list = pipelines.map((p) => ({ name: p.name, description: p.description }));
       if (json) printJson({ pipelines: list });
       else for (const p of list) out(`${p.name.padEnd(24)} ${p.description}`);
@@ -121,6 +132,7 @@ export function registerCommands(program: Command, context: () => Context): void
     .description('Start the embedded Temporal dev server in the background (or report the running one).')
     .action(async () => {
       const { config, logger, json } = context();
+      const { ensureTemporal } = await import('../platform/dev-server.js');
       const temporal = await ensureTemporal(config, logger);
       if (json) printJson(temporal);
       else out(`Temporal ${temporal.origin === 'started' ? 'started' : 'already running'} at ${temporal.address}; UI ${temporal.uiUrl ?? '(none)'}`);
@@ -130,6 +142,7 @@ export function registerCommands(program: Command, context: () => Context): void
     .description('Stop the embedded Temporal dev server. Its data stays in .steward/temporal for the next start.')
     .action(async () => {
       const { config, json } = context();
+      const { stopDevServer } = await import('../platform/dev-server.js');
       const stopped = await stopDevServer(config.home);
       if (json) printJson({ stopped });
       else out(stopped ? 'Temporal dev server stopped.' : 'No embedded Temporal dev server was running.');
@@ -145,10 +158,14 @@ interface RunOptions {
 }
 
 async function run(ctx: Context, name: string, options: RunOptions): Promise<void> {
+  const { pipelines, findPipeline, parseParamPairs } = await catalog();
+  const [loaded, { RUN_EXIT_CODES, runExitCode, waitForRun }, { Connection }] = await Promise.all([import('../pipeline/runs.js'), import('./run-wait.js'), import('@temporalio/client')]);
+  const runs: Runs = loaded;
+  const { hasLiveWorker, startRun } = runs;
   const entry = findPipeline(pipelines, name);
   const params = parseParamPairs(options.param);
   // Refused here, before anything reaches Temporal (startRun checks again for the API's sake).
-  if (options.runId !== undefined) checkRunId(options.runId);
+  if (options.runId !== undefined) runs.checkRunId(options.runId);
   await withClient(ctx.config, async (client, uiUrl) => {
     // With a token the API verifies who starts the run; a name given on the command line would prove nothing.
     const token = options.token ?? ctx.config.token;
@@ -205,7 +222,9 @@ function stepPrinter(): (state: RunState | undefined) => void {
 }
 
 async function status(ctx: Context, runId: string): Promise<void> {
-  checkRunId(runId);
+  const runs: Runs = await import('../pipeline/runs.js');
+  runs.checkRunId(runId);
+  const { getRunReport } = runs;
   await withClient(ctx.config, async (client, uiUrl) => {
     const report = await getRunReport(client, runId);
     if (ctx.json) printJson(report);
@@ -244,6 +263,12 @@ async function demo(ctx: Context, rows: string): Promise<void> {
   const began = Date.now();
   const { config, logger, json } = ctx;
   if (!json) out('Steward demo: bringing up the embedded stack...');
+  const [{ startStack }, { devServerPaths }, { getRunReport, startRun }, { pipelines, findPipeline }] = await Promise.all([
+    import('../platform/stack.js'),
+    import('../platform/dev-server.js'),
+    import('../pipeline/runs.js'),
+    catalog(),
+  ]);
   const stack = await startStack(config, logger, { api: false });
   try {
     const t = stack.temporal;
@@ -297,6 +322,7 @@ async function demoDeploy(ctx: Context, rows: string, which: 'deploy' | 'rollbac
   const began = Date.now();
   if (!/^[0-9]+$/.test(rows)) throw new ValidationError(`--rows must be a whole number, got "${rows}".`);
   if (!ctx.json) out(`Steward demo (${which === 'deploy' ? 'canary deployment' : 'automatic rollback'}): bringing up the embedded stack...`);
+  const [{ startStack }, { demoDeployment }] = await Promise.all([import('../platform/stack.js'), import('./demo-deploy.js')]);
   const stack = await startStack(ctx.config, ctx.logger, { api: false });
   try {
     const report = await demoDeployment(stack, ctx, new LocalArtifactStore(path.join(ctx.config.home, 'artifacts')), which, Number(rows));
@@ -330,8 +356,15 @@ interface DemoRelease {
  * there, printing how to approve: the gate is a human's decision, and it waits durably for it.
  * A release already waiting for the same version is reused rather than opened again.
  */
-async function demoRelease(stack: Awaited<ReturnType<typeof startStack>>, ctx: Context, rows: string): Promise<DemoRelease> {
+async function demoRelease(stack: Stack, ctx: Context, rows: string): Promise<DemoRelease> {
   const { config, json } = ctx;
+  const [{ listApprovals }, { approvalView }, { createPrincipal, issueToken, listPrincipals }, { getRunReport, startRun }, { pipelines, findPipeline }] = await Promise.all([
+    import('../governance/approvals.js'),
+    import('../governance/decisions.js'),
+    import('../governance/identity.js'),
+    import('../pipeline/runs.js'),
+    catalog(),
+  ]);
   const db = stack.database.db;
   const known = new Set((await listPrincipals(db)).map((p) => p.name));
   for (const [role, name] of [...Object.entries(DEMO_REVIEWERS), ['author', DEMO_AUTHOR] as const]) {
@@ -433,6 +466,7 @@ function renderSummary(result: RunPipelineResult): string {
 }
 
 async function dev(ctx: Context, withApi: boolean): Promise<void> {
+  const { startStack } = await import('../platform/stack.js');
   const stack = await startStack(ctx.config, ctx.logger, { api: withApi });
   const t = stack.temporal;
   if (ctx.json) printJson({ temporal: t, database: { driver: stack.database.driver, location: stack.database.location }, api: stack.api?.url, scorer: stack.scorer?.url });
@@ -458,6 +492,13 @@ async function dev(ctx: Context, withApi: boolean): Promise<void> {
 
 async function worker(ctx: Context, healthFile?: string): Promise<void> {
   const { config, logger } = ctx;
+  const [{ locateTemporal }, { openDatabase }, { createWorker }, { configuredScorer }, { pipelines }] = await Promise.all([
+    import('../platform/dev-server.js'),
+    import('../db/client.js'),
+    import('../platform/worker.js'),
+    import('../serving/hosted-scorer.js'),
+    catalog(),
+  ]);
   const temporal = await locateTemporal(config);
   const database = await openDatabase({ url: config.database.url, pgliteDir: config.database.pgliteDir, logger });
   const tracing = await configuredTracing(config);
@@ -488,6 +529,13 @@ async function worker(ctx: Context, healthFile?: string): Promise<void> {
 
 async function api(ctx: Context): Promise<void> {
   const { config, logger } = ctx;
+  const [{ locateTemporal }, { connectClient }, { openDatabase }, { createApi }, { pipelines }] = await Promise.all([
+    import('../platform/dev-server.js'),
+    import('../platform/temporal.js'),
+    import('../db/client.js'),
+    import('../api/server.js'),
+    catalog(),
+  ]);
   const temporal = await locateTemporal(config);
   const tracing = await configuredTracing(config);
   const client = await connectClient(temporal.address, temporal.namespace, tracing?.clientInterceptors());
@@ -514,6 +562,7 @@ async function api(ctx: Context): Promise<void> {
 
 async function setup(ctx: Context): Promise<void> {
   const { config, logger, json } = ctx;
+  const [{ ensureTemporalCli }, { openDatabase }] = await Promise.all([import('../platform/temporal-cli.js'), import('../db/client.js')]);
   const cli = config.temporal.address
     ? undefined
     : await ensureTemporalCli({ explicitPath: config.temporal.cliPath, home: config.home, userCache: userCacheDir(), logger });

@@ -13,21 +13,19 @@
  *
  * `steward access ...`: grants of permissions on resources to roles, and what a principal may do
  * (operators; opens the database; every change is in the audit trail).
+ *
+ * The services (and the database layer under them) load inside each action.
  */
 import { Option, type Command } from 'commander';
 import { NotFoundError, ValidationError, isStewardError } from '../errors.js';
-import { PERMISSIONS, RESOURCE_KINDS, decideAccess, grantAccess, listGrants, revokeAccess, type Permission } from '../governance/access.js';
-import { builtinCatalog, catalogFromDefinitions, editCatalogEntry, listCatalog, registerCatalog, searchCatalog, showCatalogEntry, type CatalogEdit } from '../governance/catalog.js';
+import type { Permission } from '../governance/access.js';
+import type { CatalogEdit } from '../governance/catalog.js';
 import type { CatalogDatasetRow } from '../db/schema.js';
 import type { Database } from '../db/client.js';
-import { featureDefinitions } from '../../pipelines/features/index.js';
-import { eraseEntity } from '../governance/erasure.js';
-import { listQualityResults, type QualityReport } from '../governance/expectations.js';
-import { authenticate } from '../governance/identity.js';
+import type { QualityReport } from '../governance/expectations.js';
 import { operator } from './governance-commands.js';
-import { datasetLineage, listLineageDatasets, renderDatasetLineageDot, renderDatasetLineageText, type Direction } from '../lineage/graph.js';
-import { downstreamLineage, modelLineage, modelVersionsIn, renderLineageDot, renderLineageText } from '../registry/lineage.js';
-import { out, printJson, withDatabase, type CommandContext } from './context.js';
+import type { Direction } from '../lineage/graph.js';
+import { completeHelp, out, printJson, withDatabase, type CommandContext } from './context.js';
 
 const MODEL_REF = /^[a-z][a-z0-9-]*@[a-z0-9_-]+$/;
 
@@ -51,6 +49,7 @@ Examples:
     )
     .action(async (ref: string | undefined, options: { upstream: boolean; downstream?: string | boolean; dot: boolean; list: boolean }) => {
       const ctx = context();
+      const { datasetLineage, listLineageDatasets, renderDatasetLineageDot, renderDatasetLineageText } = await import('../lineage/graph.js');
       if (options.list) {
         const datasets = await withDatabase(ctx, listLineageDatasets);
         if (ctx.json) printJson({ datasets });
@@ -72,6 +71,7 @@ Examples:
           // Versions and sources from before step lineage was recorded: the registry still knows them.
           const registryKnows = direction === 'upstream' ? MODEL_REF.test(target) : true;
           if (!(isStewardError(error) && error instanceof NotFoundError && registryKnows)) throw error;
+          const { downstreamLineage, modelLineage, modelVersionsIn, renderLineageDot, renderLineageText } = await import('../registry/lineage.js');
           const tree = await (direction === 'downstream' ? downstreamLineage(db, target) : modelLineage(db, target)).catch(() => {
             throw error;
           });
@@ -91,7 +91,14 @@ Examples:
   const asOption = () => new Option('--as <name>', 'who is making the change, for the audit trail (default: operator:<OS user>)');
   const access = program
     .command('access')
-    .description(`Who may do what to data and models: permissions (${PERMISSIONS.join(', ')}) on resources (${RESOURCE_KINDS.map((k) => `${k}:<name>`).join(', ')}) granted to roles. pii and confidential resources need a grant; every decision on them is audited.`);
+    .summary('Who may do what to data and models: permissions on resources granted to roles. pii and confidential resources need a grant.');
+  // The permissions and resource kinds come from the access module, which loads the database layer.
+  completeHelp(access, async () => {
+    const { PERMISSIONS, RESOURCE_KINDS } = await import('../governance/access.js');
+    access.description(
+      `Who may do what to data and models: permissions (${PERMISSIONS.join(', ')}) on resources (${RESOURCE_KINDS.map((k) => `${k}:<name>`).join(', ')}) granted to roles. pii and confidential resources need a grant; every decision on them is audited.`,
+    );
+  });
   for (const [name, description] of [
     ['grant', 'Grant a role a permission (or *) on a resource (kind:name, kind:* or *).'],
     ['revoke', 'Take a grant back.'],
@@ -107,6 +114,7 @@ Examples:
       .action(async (role: string, permission: string, resource: string, o: { as?: string }) => {
         const ctx = context();
         const input = { role, permission, resource, actor: operator(o.as) };
+        const { grantAccess, revokeAccess } = await import('../governance/access.js');
         const result = await withDatabase(ctx, (db) => (name === 'grant' ? grantAccess(db, input).then(() => true) : revokeAccess(db, input)));
         if (ctx.json) printJson({ [name === 'grant' ? 'granted' : 'revoked']: result, role, permission, resource });
         else if (name === 'grant') out(`Granted ${role}: ${permission} on ${resource}.`);
@@ -119,6 +127,7 @@ Examples:
     .description('List the grants.')
     .action(async () => {
       const ctx = context();
+      const { listGrants } = await import('../governance/access.js');
       const grants = await withDatabase(ctx, listGrants);
       if (ctx.json) printJson({ grants });
       else out(grants.length ? grants.map((g) => `${g.role.padEnd(16)} ${g.permission.padEnd(9)} ${g.resource}  (by ${g.grantedBy})`).join('\n') : 'No grants: only non-sensitive resources are usable.');
@@ -132,6 +141,7 @@ Examples:
     .option('--sensitivity <level>', 'the resource\'s classification: public, internal, confidential or pii')
     .action(async (principal: string, permission: string, resource: string, o: { sensitivity?: string }) => {
       const ctx = context();
+      const { decideAccess } = await import('../governance/access.js');
       const decision = await withDatabase(ctx, (db) => decideAccess(db, { principal, permission: permission as Permission, resource, sensitivity: o.sensitivity, context: 'steward access check' }));
       if (ctx.json) printJson({ principal, permission, resource, ...decision });
       else out(`${decision.allowed ? 'allowed' : 'denied'}: ${principal} ${permission} ${resource} (${decision.reason})`);
@@ -139,6 +149,10 @@ Examples:
 
   /** What the code declares, registered before every read: the catalog is never behind the code. */
   const synced = async (db: Database) => {
+    const [{ builtinCatalog, catalogFromDefinitions, registerCatalog }, { featureDefinitions }] = await Promise.all([
+      import('../governance/catalog.js'),
+      import('../../pipelines/features/index.js'),
+    ]);
     await registerCatalog(db, [...builtinCatalog(), ...catalogFromDefinitions(featureDefinitions)]);
     return db;
   };
@@ -149,6 +163,7 @@ Examples:
     .description('List every dataset.')
     .action(async () => {
       const ctx = context();
+      const { listCatalog } = await import('../governance/catalog.js');
       const rows = await withDatabase(ctx, async (db) => listCatalog(await synced(db)));
       if (ctx.json) printJson({ datasets: rows });
       else out([`${'NAME'.padEnd(36)} ${'KIND'.padEnd(14)} ${'SENSITIVITY'.padEnd(12)} ${'OWNER'.padEnd(14)} DESCRIPTION`, ...rows.map(line)].join('\n'));
@@ -159,6 +174,7 @@ Examples:
     .argument('<name>', 'e.g. raw_flights, feature_view:origin_delays, training_set:flight_delay')
     .action(async (name: string) => {
       const ctx = context();
+      const { showCatalogEntry } = await import('../governance/catalog.js');
       const row = await withDatabase(ctx, async (db) => showCatalogEntry(await synced(db), name));
       if (ctx.json) {
         printJson(row);
@@ -174,6 +190,7 @@ Examples:
     .argument('<text>')
     .action(async (text: string) => {
       const ctx = context();
+      const { searchCatalog } = await import('../governance/catalog.js');
       const hits = await withDatabase(ctx, async (db) => searchCatalog(await synced(db), text));
       if (ctx.json) printJson({ query: text, datasets: hits });
       else out(hits.length ? hits.map((h) => `${line(h)}\n    matched: ${h.matched.join(', ')}`).join('\n') : `No dataset mentions "${text}".`);
@@ -197,6 +214,7 @@ Examples:
         tags: o.tags?.split(',').map((t) => t.trim()).filter(Boolean),
         retention: o.retention,
       };
+      const { editCatalogEntry } = await import('../governance/catalog.js');
       const row = await withDatabase(ctx, async (db) => editCatalogEntry(await synced(db), name, changes, o.as));
       if (ctx.json) printJson(row);
       else out(`Updated ${row.name}: ${row.edited.join(', ')} now owner-edited.`);
@@ -212,6 +230,7 @@ Examples:
     .addHelpText('after', '\nWith STEWARD_TOKEN set, the token\'s principal is the actor and needs write on the feature views and the prediction log.\n\nExample:\n  steward data erase --entity customer_id=c1 --reason "request #42" --as dpo')
     .action(async (o: { entity: string; reason?: string; as?: string }) => {
       const ctx = context();
+      const [{ authenticate }, { eraseEntity }] = await Promise.all([import('../governance/identity.js'), import('../governance/erasure.js')]);
       const erased = await withDatabase(ctx, async (db) => {
         // With STEWARD_TOKEN the caller is authenticated and must hold write on every store touched.
         const principal = ctx.config.token ? (await authenticate(db, ctx.config.token)).name : undefined;
@@ -240,6 +259,7 @@ Examples:
       const ctx = context();
       const limit = Number(o.limit);
       if (!Number.isInteger(limit) || limit < 1) throw new ValidationError(`--limit must be a whole number of at least 1, got "${o.limit}".`);
+      const { listQualityResults } = await import('../governance/expectations.js');
       const rows = await withDatabase(ctx, (db) => listQualityResults(db, { dataset: o.dataset, limit }));
       if (ctx.json) {
         printJson({ results: rows });

@@ -2,18 +2,15 @@
  * `steward deploy start | status | list | rollback`: deployments of approved model versions to the
  * scorer, run by the deployment workflow. These commands talk to Temporal only (never the
  * database), so they work beside a running `steward dev`, which hosts the worker and the scorer.
+ * The deployment client and the Temporal client load inside each action.
  */
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
-import { openDatabase, type DatabaseHandle } from '../db/client.js';
+import type { DatabaseHandle } from '../db/client.js';
 import { NotFoundError, ValidationError } from '../errors.js';
-import { hasLiveWorker } from '../pipeline/runs.js';
-import { requireVersion } from '../registry/lookup.js';
 import type { AnalysisThresholds } from '../serving/deployment-analysis.js';
-import { deploymentStatus, listDeploymentRuns, rollbackDeployment, startDeployment, type DeploymentSummary, type VersionStatusLookup } from '../serving/deployment-client.js';
-import { scorerUrlOf } from '../serving/hosted-scorer.js';
-import { httpScorerAdmin } from '../serving/scorer-client.js';
+import type { DeploymentSummary, VersionStatusLookup } from '../serving/deployment-client.js';
 import type { DeploymentInput, DeploymentState, DeploymentStrategy, RecordedAnalysis } from '../serving/deployment-types.js';
 import { out, printJson, withClient, type CommandContext } from './context.js';
 
@@ -177,6 +174,12 @@ Examples:
  */
 export function registryVersionStatus(ctx: CommandContext): VersionStatusLookup {
   return async (model, version) => {
+    const [{ openDatabase }, { requireVersion }, { scorerUrlOf }, { httpScorerAdmin }] = await Promise.all([
+      import('../db/client.js'),
+      import('../registry/lookup.js'),
+      import('../serving/hosted-scorer.js'),
+      import('../serving/scorer-client.js'),
+    ]);
     let database: DatabaseHandle | undefined;
     try {
       database = await openDatabase({ url: ctx.config.database.url, pgliteDir: ctx.config.database.pgliteDir });
@@ -205,6 +208,7 @@ export function registryVersionStatus(ctx: CommandContext): VersionStatusLookup 
 
 async function start(ctx: CommandContext, model: string, options: StartOptions): Promise<void> {
   const input = deploymentInputOf(model, options);
+  const [{ startDeployment, deploymentStatus }, { hasLiveWorker }] = await Promise.all([import('../serving/deployment-client.js'), import('../pipeline/runs.js')]);
   await withClient(ctx.config, async (client) => {
     // A version that is not approved is refused here, before a workflow exists to fail.
     const handle = await startDeployment(client, ctx.config.taskQueue, input, { versionStatus: registryVersionStatus(ctx) });
@@ -258,6 +262,7 @@ function renderOutcome(report: DeploymentSummary & { result?: { status: string; 
 }
 
 async function status(ctx: CommandContext, target: string): Promise<void> {
+  const { deploymentStatus, listDeploymentRuns } = await import('../serving/deployment-client.js');
   await withClient(ctx.config, async (client) => {
     // A deployment id (deploy-..., or <run>--<step> from a pipeline), else a model's latest.
     let report = await deploymentStatus(client, target).catch(() => undefined);
@@ -278,6 +283,7 @@ async function status(ctx: CommandContext, target: string): Promise<void> {
 }
 
 async function list(ctx: CommandContext, model: string | undefined, limit: number): Promise<void> {
+  const { listDeploymentRuns } = await import('../serving/deployment-client.js');
   await withClient(ctx.config, async (client) => {
     const runs = await listDeploymentRuns(client, { model, limit: Number.isInteger(limit) && limit > 0 ? limit : 20 });
     if (ctx.json) return printJson({ deployments: runs });
@@ -290,6 +296,7 @@ async function list(ctx: CommandContext, model: string | undefined, limit: numbe
 }
 
 async function rollback(ctx: CommandContext, model: string, options: { reason: string; as?: string }): Promise<void> {
+  const [{ rollbackDeployment }, { hasLiveWorker }] = await Promise.all([import('../serving/deployment-client.js'), import('../pipeline/runs.js')]);
   await withClient(ctx.config, async (client) => {
     if (!(await hasLiveWorker(client, ctx.config.taskQueue))) {
       throw new ValidationError(`No worker is polling "${ctx.config.taskQueue}", so nothing can move the scorer's traffic: start the stack with \`steward dev\` and run this again.`);

@@ -1,20 +1,18 @@
 /**
  * `steward apply`, `steward materialize` and `steward features ...`: the feature store from the
  * command line. Definitions come from pipelines/features (the code is the source of truth); these
- * commands open the database directly and need no Temporal.
+ * commands open the database directly and need no Temporal. The feature store's modules (Arrow,
+ * Parquet, the database layer) and the definitions load inside each action.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { featureDefinitions } from '../../pipelines/features/index.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import { describeKind, formatDuration, hashSpec, specOf } from '../features/definitions.js';
-import { ingest, type NonFinitePolicy } from '../features/ingestion.js';
-import { describeView } from '../features/inspect.js';
-import { materialize, type MaterializeProgress } from '../features/materialize.js';
-import { apply, refusalError, registeredDefinitions, type Plan, type PlanItem } from '../features/registry.js';
-import { arrowSource, parquetSource } from '../features/sources.js';
-import { getFeatureStatistics, type FeatureSummary } from '../features/statistics.js';
+import type { NonFinitePolicy } from '../features/ingestion.js';
+import type { MaterializeProgress } from '../features/materialize.js';
+import type { Plan, PlanItem } from '../features/registry.js';
+import type { FeatureSummary } from '../features/statistics.js';
 import { out, printJson, withDatabase, type CommandContext } from './context.js';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
@@ -82,6 +80,7 @@ export function registerFeatureCommands(program: Command, context: () => Command
     .addHelpText('after', '\nIncompatible changes (a feature type, a join key, a removed feature, a service changing under one version) are refused with the reason.')
     .action(async (options: { dryRun: boolean }) => {
       const ctx = context();
+      const [{ apply, refusalError }, { featureDefinitions }] = await Promise.all([import('../features/registry.js'), import('../../pipelines/features/index.js')]);
       const result = await withDatabase(ctx, (db) => apply(db, featureDefinitions, { dryRun: options.dryRun }));
       if (result.refusals.length > 0) {
         if (!ctx.json) out(renderPlan(result));
@@ -99,6 +98,7 @@ export function registerFeatureCommands(program: Command, context: () => Command
     .option('--batch-rows <n>', 'offline rows read per batch (memory is bounded by this)', '20000')
     .action(async (options: { view?: string[]; incremental: boolean; batchRows: string }) => {
       const ctx = context();
+      const { materialize } = await import('../features/materialize.js');
       let current: MaterializeProgress | undefined;
       const bar = progressBar(() => (current ? current.view : ''));
       const results = await withDatabase(ctx, (db) =>
@@ -126,6 +126,7 @@ export function registerFeatureCommands(program: Command, context: () => Command
     .description('List registered definitions, marking those whose code differs from the registered version.')
     .action(async () => {
       const ctx = context();
+      const [{ registeredDefinitions }, { featureDefinitions }] = await Promise.all([import('../features/registry.js'), import('../../pipelines/features/index.js')]);
       const registered = await withDatabase(ctx, registeredDefinitions);
       const inCode = new Map(featureDefinitions.map((d) => [`${d.kind}:${d.name}`, hashSpec(specOf(d))]));
       const rows = registered.map((d) => ({
@@ -146,6 +147,7 @@ export function registerFeatureCommands(program: Command, context: () => Command
     .argument('<view>', 'a feature view name')
     .action(async (name: string) => {
       const ctx = context();
+      const { describeView } = await import('../features/inspect.js');
       const d = await withDatabase(ctx, (db) => describeView(db, name));
       if (ctx.json) {
         printJson(d);
@@ -181,6 +183,7 @@ export function registerFeatureCommands(program: Command, context: () => Command
       const ctx = context();
       const id = options.materialization === undefined ? undefined : Number(options.materialization);
       if (id !== undefined && !Number.isInteger(id)) throw new ValidationError(`--materialization must be a number, got ${options.materialization}.`);
+      const { getFeatureStatistics } = await import('../features/statistics.js');
       const stats = await withDatabase(ctx, (db) => getFeatureStatistics(db, name, { materializationId: id }));
       if (ctx.json) printJson(stats);
       else {
@@ -202,14 +205,16 @@ export function registerFeatureCommands(program: Command, context: () => Command
       const batchRows = Number(options.batchRows);
       if (!Number.isInteger(batchRows) || batchRows < 1) throw new ValidationError(`--batch-rows must be a whole number of rows above 0, got "${options.batchRows}".`);
       const ext = path.extname(file).toLowerCase();
-      const open = ext === '.parquet' ? parquetSource : ['.arrow', '.arrows', '.feather', '.ipc'].includes(ext) ? arrowSource : undefined;
-      if (!open) {
+      const format = ext === '.parquet' ? 'parquet' : ['.arrow', '.arrows', '.feather', '.ipc'].includes(ext) ? 'arrow' : undefined;
+      if (!format) {
         throw new ValidationError(`Cannot ingest ${file}: ${ext ? `"${ext}" files are not supported` : 'it has no extension'}; convert it to Parquet or Arrow IPC (.parquet, .arrow, .arrows, .feather).`, { file });
       }
       // Checked before the database is opened (seconds with PGlite), so a mistyped path answers at once.
       const stat = fs.statSync(file, { throwIfNoEntry: false });
       if (!stat) throw new NotFoundError(`File not found: ${file}. Check the path.`, { file });
       if (!stat.isFile()) throw new ValidationError(`${file} is a directory, not a ${ext === '.parquet' ? 'Parquet' : 'Arrow IPC'} file; give the path of one file.`, { file });
+      const [{ arrowSource, parquetSource }, { ingest }] = await Promise.all([import('../features/sources.js'), import('../features/ingestion.js')]);
+      const open = format === 'parquet' ? parquetSource : arrowSource;
       const bar = progressBar(() => view);
       const result = await withDatabase(ctx, async (db) =>
         ingest(db, view, await open(file), {

@@ -5,18 +5,15 @@
  * and authenticate with an API token (--token or STEWARD_TOKEN), so they work against a local
  * `steward dev` and a production deployment alike. Operator commands (`steward principals ...`,
  * `steward tokens ...`, `steward audit ...`) open the database directly: whoever can do that is
- * already trusted with everything it holds.
+ * already trusted with everything it holds. The services load inside each action.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import { Option, type Command } from 'commander';
 import type { AuditEntry } from '../db/schema.js';
 import { StewardError, ValidationError } from '../errors.js';
-import { auditCheckpoint, auditTrail, verifyAuditChain, type AuditCheckpoint } from '../governance/audit.js';
-import { checkRoles, createPrincipal, issueToken, listPrincipals, listTokens, revokeToken, setDisabled, setRoles } from '../governance/identity.js';
+import type { AuditCheckpoint } from '../governance/audit.js';
 import type { StewardConfig } from '../platform/config.js';
-import { locateTemporal } from '../platform/dev-server.js';
-import { apiUrlOf } from '../platform/stack.js';
 import { out, printJson, withDatabase, type CommandContext } from './context.js';
 
 /** An error the API answered with, carrying its status and code. */
@@ -39,7 +36,8 @@ export function operator(asName: string | undefined): string {
   }
 }
 
-function parseRoles(text: string): string[] {
+async function parseRoles(text: string): Promise<string[]> {
+  const { checkRoles } = await import('../governance/identity.js');
   return checkRoles(
     text
       .split(',')
@@ -50,6 +48,7 @@ function parseRoles(text: string): string[] {
 
 /** Calls Steward's HTTP API with the caller's token; API errors become StewardErrors with the API's message. */
 export async function api<T>(ctx: CommandContext, token: string | undefined, method: 'GET' | 'POST', pathname: string, body?: unknown): Promise<T> {
+  const { apiUrlOf } = await import('../platform/stack.js');
   const base = apiUrlOf(ctx.config);
   const secret = token ?? ctx.config.token;
   if (!secret) throw new ValidationError('Reviewer commands need your API token: pass --token or set STEWARD_TOKEN (an operator issues one with `steward tokens create <you>`).');
@@ -107,6 +106,7 @@ export async function temporalTarget(config: StewardConfig): Promise<{ address: 
   const { namespace } = config.temporal;
   if (config.temporal.address) return { address: config.temporal.address, namespace };
   try {
+    const { locateTemporal } = await import('../platform/dev-server.js');
     return { address: (await locateTemporal(config)).address, namespace };
   } catch {
     return { address: `127.0.0.1:${config.temporal.devServerPort}`, namespace };
@@ -152,7 +152,8 @@ export function registerGovernanceCommands(program: Command, context: () => Comm
     .addHelpText('after', '\nExample:\n  steward principals add alice --roles technical && steward tokens create alice')
     .action(async (name: string, o: { roles: string; displayName?: string; as?: string }) => {
       const ctx = context();
-      const created = await withDatabase(ctx, (db) => createPrincipal(db, { name, roles: parseRoles(o.roles), displayName: o.displayName, actor: operator(o.as) }));
+      const { createPrincipal } = await import('../governance/identity.js');
+      const created = await withDatabase(ctx, async (db) => createPrincipal(db, { name, roles: await parseRoles(o.roles), displayName: o.displayName, actor: operator(o.as) }));
       if (ctx.json) printJson(created);
       else out(`Created ${created.name} with ${created.roles.join(', ') || 'no roles'}. Issue a token: steward tokens create ${created.name}`);
     });
@@ -161,6 +162,7 @@ export function registerGovernanceCommands(program: Command, context: () => Comm
     .description('List principals and their roles.')
     .action(async () => {
       const ctx = context();
+      const { listPrincipals } = await import('../governance/identity.js');
       const list = await withDatabase(ctx, (db) => listPrincipals(db));
       if (ctx.json) printJson({ principals: list });
       else for (const p of list) out(`${p.name.padEnd(20)} ${p.roles.join(',').padEnd(30)} ${p.disabled ? 'disabled' : ''}`);
@@ -173,7 +175,8 @@ export function registerGovernanceCommands(program: Command, context: () => Comm
     .addOption(asOption())
     .action(async (name: string, o: { set: string; as?: string }) => {
       const ctx = context();
-      const updated = await withDatabase(ctx, (db) => setRoles(db, { name, roles: parseRoles(o.set), actor: operator(o.as) }));
+      const { setRoles } = await import('../governance/identity.js');
+      const updated = await withDatabase(ctx, async (db) => setRoles(db, { name, roles: await parseRoles(o.set), actor: operator(o.as) }));
       if (ctx.json) printJson(updated);
       else out(`${updated.name} now has ${updated.roles.join(', ') || 'no roles'}.`);
     });
@@ -188,6 +191,7 @@ export function registerGovernanceCommands(program: Command, context: () => Comm
       .addOption(asOption())
       .action(async (name: string, o: { as?: string }) => {
         const ctx = context();
+        const { setDisabled } = await import('../governance/identity.js');
         const updated = await withDatabase(ctx, (db) => setDisabled(db, { name, disabled, actor: operator(o.as) }));
         if (ctx.json) printJson(updated);
         else out(`${updated.name} is ${disabled ? 'disabled' : 'enabled'}.`);
@@ -203,6 +207,7 @@ export function registerGovernanceCommands(program: Command, context: () => Comm
     .addOption(asOption())
     .action(async (principal: string, o: { label?: string; as?: string }) => {
       const ctx = context();
+      const { issueToken } = await import('../governance/identity.js');
       const issued = await withDatabase(ctx, (db) => issueToken(db, { principal, label: o.label, actor: operator(o.as) }));
       if (ctx.json) printJson(issued);
       else {
@@ -217,6 +222,7 @@ export function registerGovernanceCommands(program: Command, context: () => Comm
     .option('--principal <name>', 'only this principal’s tokens')
     .action(async (o: { principal?: string }) => {
       const ctx = context();
+      const { listTokens } = await import('../governance/identity.js');
       const list = await withDatabase(ctx, (db) => listTokens(db, o.principal));
       if (ctx.json) printJson({ tokens: list });
       else
@@ -230,6 +236,7 @@ export function registerGovernanceCommands(program: Command, context: () => Comm
     .addOption(asOption())
     .action(async (id: string, o: { as?: string }) => {
       const ctx = context();
+      const { revokeToken } = await import('../governance/identity.js');
       const revoked = await withDatabase(ctx, (db) => revokeToken(db, { id, actor: operator(o.as) }));
       if (ctx.json) printJson({ id: revoked.id, principal: revoked.principal, revokedAt: revoked.revokedAt });
       else out(`Revoked token ${revoked.id} of ${revoked.principal}.`);
@@ -363,6 +370,7 @@ Examples:
       const ctx = context();
       const checkpoint = o.checkpoint ? readCheckpoint(o.checkpoint) : undefined;
       const key = ctx.config.auditKey;
+      const { verifyAuditChain } = await import('../governance/audit.js');
       const result = await withDatabase(ctx, (db) => verifyAuditChain(db, { ...(checkpoint ? { checkpoint } : {}), ...(key ? { key } : {}) }));
       if (ctx.json) printJson(result);
       else if (result.ok) {
@@ -381,6 +389,7 @@ Examples:
     .action(async (o: { out?: string }) => {
       const ctx = context();
       const key = ctx.config.auditKey;
+      const { auditCheckpoint } = await import('../governance/audit.js');
       const checkpoint = await withDatabase(ctx, (db) => auditCheckpoint(db, key ? { key } : {}));
       if (!checkpoint) throw new ValidationError('The audit trail has no entries yet, so there is no head to checkpoint.');
       if (o.out) fs.writeFileSync(o.out, `${JSON.stringify(checkpoint, null, 2)}\n`, { flag: 'wx' });
@@ -397,6 +406,7 @@ Examples:
     .action(async (o: { model?: string; approval?: string; principal?: string; limit: string }) => {
       const ctx = context();
       const limit = Number(o.limit);
+      const { auditTrail } = await import('../governance/audit.js');
       const entries = await withDatabase(ctx, async (db) => {
         if (o.model) {
           const [name] = o.model.split('@');

@@ -1,6 +1,9 @@
 /**
  * The `steward` command: the people's front door to Steward. Every command takes `--json` for
  * scripts; errors go to stderr with a non-zero exit code.
+ *
+ * Start-up loads commander and the commands' registration only; what a command does (Temporal,
+ * the database, the pipelines, the scorer) loads when it runs (see commands.ts).
  */
 import { Command, Option } from 'commander';
 import { envHelp, envKeys, loadConfig } from '../platform/config.js';
@@ -51,8 +54,19 @@ registerCommands(program, () => {
   return { config, logger, json: options.json };
 });
 
+/**
+ * `steward help <command>` prints the command's help without dispatching to it, so the help a
+ * command completes when it is dispatched to (context.ts#completeHelp) would be missing: run it as
+ * `steward <command> --help`, which prints the same help.
+ */
+function helpAsFlag(argv: string[]): string[] {
+  const first = argv.findIndex((arg, i) => i >= 2 && !arg.startsWith('-'));
+  if (first === -1 || argv[first] !== 'help' || argv[first + 1] === undefined) return argv;
+  return [...argv.slice(0, first), argv[first + 1]!, '--help'];
+}
+
 try {
-  await program.parseAsync(process.argv);
+  await program.parseAsync(helpAsFlag(process.argv));
 } catch (error) {
   fail(error, program.opts<{ json: boolean }>().json);
 }

@@ -1,19 +1,16 @@
 /**
  * `steward drift ...`: drift reports of monitoring runs, and a one-off check of a window. Like the
  * registry commands these open the database directly and need no Temporal (the drift-retraining
- * pipeline writes the reports; these read them).
+ * pipeline writes the reports; these read them). The report store, the monitoring window and the
+ * stack load inside each action.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ValidationError } from '../errors.js';
 import { buildDriftReport, decaySummary, inputDriftCounts, renderDriftReportHtml, reportRows, type DriftReport } from '../monitoring/report.js';
-import { getDriftReport, listDriftReports, saveDriftReport } from '../monitoring/report-store.js';
-import { monitorWindow } from '../monitoring/window.js';
-import { startStack } from '../platform/stack.js';
 import { LocalArtifactStore } from '../registry/artifacts.js';
 import { out, printJson, withDatabase, type CommandContext } from './context.js';
-import { replayDrift, writeTimeline } from './demo-drift.js';
 
 export function renderDriftReportText(report: DriftReport): string {
   const lines = [
@@ -81,6 +78,7 @@ Examples:
     .option('--out <file>', 'where --html writes (default: stdout)')
     .action(async (id: string, options: { html?: boolean; out?: string }) => {
       const ctx = context();
+      const { getDriftReport } = await import('../monitoring/report-store.js');
       const report = await withDatabase(ctx, (db) => getDriftReport(db, id));
       if (options.html) {
         if (options.out) {
@@ -99,6 +97,7 @@ Examples:
       const ctx = context();
       const limit = Number(options.limit);
       if (!Number.isInteger(limit) || limit < 1) throw new ValidationError(`--limit must be a whole number of at least 1, got "${options.limit}".`);
+      const { listDriftReports } = await import('../monitoring/report-store.js');
       const rows = await withDatabase(ctx, (db) => listDriftReports(db, model, limit));
       if (ctx.json) {
         printJson({ reports: rows.map(({ report: _report, ...row }) => row) });
@@ -130,6 +129,7 @@ Examples:
       const from = parseInstant(options.from, '--from');
       const to = parseInstant(options.to, '--to');
       const artifacts = new LocalArtifactStore(path.join(ctx.config.home, 'artifacts'));
+      const [{ monitorWindow }, { saveDriftReport }] = await Promise.all([import('../monitoring/window.js'), import('../monitoring/report-store.js')]);
       const report = await withDatabase(ctx, async (db) => {
         const seasonalFeatures = splitList(options.seasonal);
         const window = await monitorWindow(db, artifacts, {
@@ -171,6 +171,7 @@ Examples:
         return n;
       };
       const began = Date.now();
+      const [{ startStack }, { replayDrift, writeTimeline }] = await Promise.all([import('../platform/stack.js'), import('./demo-drift.js')]);
       // The stack hosts the scorer the challengers deploy to, unless STEWARD_SCORER_URL names one.
       const stack = await startStack(ctx.config, ctx.logger, { api: false });
       try {

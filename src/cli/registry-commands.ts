@@ -2,6 +2,7 @@
  * `steward models ...`: the model registry from the command line. These commands open the database
  * directly and need no Temporal (so, with the embedded PGlite database, not while `steward dev`
  * holds it; the HTTP API's `POST /api/models/:name/versions` imports through the running stack).
+ * The registry's modules (and the database layer under them) load inside each action.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -9,15 +10,12 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { ModelHistoryEvent } from '../db/schema.js';
 import { ValidationError } from '../errors.js';
-import { setAlias, unsetAlias, type AliasChange } from '../registry/aliases.js';
+import type { AliasChange } from '../registry/aliases.js';
 import { LocalArtifactStore } from '../registry/artifacts.js';
-import { checkChange, modelHistoryOf } from '../registry/history.js';
-import { MODEL_STATUSES, transitionModelVersion } from '../registry/lifecycle.js';
-import { listModels, listVersions, parseModelRef, requireModel, resolveModelRef, resolveVersion, type VersionSummary } from '../registry/lookup.js';
-import { renderModelCard } from '../registry/model-card.js';
-import { checkModelImportRequest, prepareModelImport, registerModelImport, type ModelImportResult } from '../registry/model-import.js';
+import type { VersionSummary } from '../registry/lookup.js';
+import type { ModelImportResult } from '../registry/model-import.js';
 import type { OnnxValueInfo } from '../ml/onnx-import.js';
-import { out, printJson, withDatabase, type CommandContext } from './context.js';
+import { completeHelp, out, printJson, withDatabase, type CommandContext } from './context.js';
 
 interface ChangeOptions {
   reason: string;
@@ -79,7 +77,8 @@ function renderImport(r: ModelImportResult, file: string): string {
 }
 
 /** The file's bytes, refusing before reading what cannot be imported: no such file, a directory, too big. */
-function readOnnxFile(file: string, request: { modelName: string; source: string; description?: string }): Uint8Array {
+async function readOnnxFile(file: string, request: { modelName: string; source: string; description?: string }): Promise<Uint8Array> {
+  const { checkModelImportRequest } = await import('../registry/model-import.js');
   let stat: fs.Stats;
   try {
     stat = fs.statSync(file);
@@ -107,15 +106,22 @@ Examples:
   steward models transition flight-delay 3 validated --reason "offline metrics beat the baseline"
   steward models alias set flight-delay champion 3 --reason "approved in review #42"
   steward models card flight-delay@champion --html --out card.html
-  steward models import fraud.onnx --name fraud-scorer --description "gradient boosting from the fraud team"
-Lifecycle: ${MODEL_STATUSES.join(', ')}. Changes record --actor (default: your OS user name) and --reason.`,
+  steward models import fraud.onnx --name fraud-scorer --description "gradient boosting from the fraud team"`,
     );
+  // The statuses come from the registry, which loads the database layer: only for `steward models ...`.
+  completeHelp(models, async () => {
+    const { MODEL_STATUSES } = await import('../registry/lifecycle.js');
+    models.addHelpText('after', `Lifecycle: ${MODEL_STATUSES.join(', ')}. Changes record --actor (default: your OS user name) and --reason.`);
+    const status = transition.registeredArguments.find((argument) => argument.name() === 'status');
+    if (status) status.description = `one of: ${MODEL_STATUSES.join(', ')}`;
+  });
 
   models
     .command('list')
     .description('List registered models with their latest version and aliases.')
     .action(async () => {
       const ctx = context();
+      const { listModels } = await import('../registry/lookup.js');
       const all = await withDatabase(ctx, listModels);
       if (ctx.json) printJson({ models: all });
       else if (all.length === 0) out('No models registered yet. Train one with `steward run train-flight-delay --wait`.');
@@ -131,6 +137,7 @@ Lifecycle: ${MODEL_STATUSES.join(', ')}. Changes record --actor (default: your O
     .argument('<ref>', '<model>, <model>@<version> or <model>@<alias>')
     .action(async (ref: string) => {
       const ctx = context();
+      const { listVersions, parseModelRef, resolveVersion } = await import('../registry/lookup.js');
       const { model, selector } = parseModelRef(ref);
       await withDatabase(ctx, async (db) => {
         if (selector === undefined) {
@@ -161,6 +168,7 @@ Lifecycle: ${MODEL_STATUSES.join(', ')}. Changes record --actor (default: your O
     .argument('<model>', 'the model name')
     .action(async (model: string) => {
       const ctx = context();
+      const { listVersions } = await import('../registry/lookup.js');
       const versions = await withDatabase(ctx, (db) => listVersions(db, model));
       if (ctx.json) printJson({ model, versions });
       else for (const v of versions) out(renderVersion(v));
@@ -177,6 +185,7 @@ Lifecycle: ${MODEL_STATUSES.join(', ')}. Changes record --actor (default: your O
     .option('--actor <name>', 'who moves it (default: your OS user name)')
     .action(async (model: string, name: string, version: string, options: ChangeOptions) => {
       const ctx = context();
+      const { setAlias } = await import('../registry/aliases.js');
       const change = await withDatabase(ctx, (db) =>
         setAlias(db, { modelName: model, alias: name, version: parseVersion(version), actor: actorOf(options), reason: options.reason, protectedAliases: ctx.config.registry.protectedAliases }),
       );
@@ -192,17 +201,18 @@ Lifecycle: ${MODEL_STATUSES.join(', ')}. Changes record --actor (default: your O
     .option('--actor <name>', 'who removes it (default: your OS user name)')
     .action(async (model: string, name: string, options: ChangeOptions) => {
       const ctx = context();
+      const { unsetAlias } = await import('../registry/aliases.js');
       const change = await withDatabase(ctx, (db) => unsetAlias(db, { modelName: model, alias: name, actor: actorOf(options), reason: options.reason }));
       if (ctx.json) printJson(change);
       else out(renderAliasChange(change));
     });
 
-  models
+  const transition = models
     .command('transition')
     .description('Move a version to another lifecycle status (not to approved: only a sign-off approves).')
     .argument('<model>', 'the model name')
     .argument('<version>', 'the version number')
-    .argument('<status>', `one of: ${MODEL_STATUSES.join(', ')}`)
+    .argument('<status>', 'the status to move to (listed in `steward models --help`)')
     .requiredOption('--reason <text>', 'why the version moves')
     .option('--actor <name>', 'who moves it (default: your OS user name)')
     .action(async (model: string, version: string, status: string, options: ChangeOptions) => {
@@ -214,6 +224,7 @@ Lifecycle: ${MODEL_STATUSES.join(', ')}. Changes record --actor (default: your O
           { model, version, status },
         );
       }
+      const { transitionModelVersion } = await import('../registry/lifecycle.js');
       const updated = await withDatabase(ctx, (db) =>
         transitionModelVersion(db, { modelName: model, version: parseVersion(version), to: status, actor: actorOf(options), reason: options.reason }),
       );
@@ -227,6 +238,7 @@ Lifecycle: ${MODEL_STATUSES.join(', ')}. Changes record --actor (default: your O
     .argument('<model>', 'the model name')
     .action(async (model: string) => {
       const ctx = context();
+      const [{ requireModel }, { modelHistoryOf }] = await Promise.all([import('../registry/lookup.js'), import('../registry/history.js')]);
       const events = await withDatabase(ctx, async (db) => {
         await requireModel(db, model);
         return modelHistoryOf(db, model);
@@ -253,11 +265,12 @@ an application/octet-stream body.`,
     )
     .action(async (file: string, options: { name: string; description?: string; actor?: string }) => {
       const ctx = context();
+      const [{ checkChange }, { prepareModelImport, registerModelImport }] = await Promise.all([import('../registry/history.js'), import('../registry/model-import.js')]);
       const actor = actorOf(options);
       checkChange({ actor, reason: 'import' });
       const request = { modelName: options.name, source: file, ...(options.description !== undefined ? { description: options.description } : {}) };
       // Everything about the file is checked before the database is opened: a refused file writes nothing.
-      const prepared = await prepareModelImport(request, readOnnxFile(file, request));
+      const prepared = await prepareModelImport(request, await readOnnxFile(file, request));
       const artifacts = new LocalArtifactStore(path.join(ctx.config.home, 'artifacts'));
       const result = await withDatabase(ctx, (db) => registerModelImport(db, artifacts, prepared, { actor }));
       if (ctx.json) printJson(result);
@@ -272,6 +285,7 @@ an application/octet-stream body.`,
     .option('--out <file>', 'write the card to a file instead of stdout')
     .action(async (ref: string, options: { html: boolean; out?: string }) => {
       const ctx = context();
+      const [{ parseModelRef, resolveModelRef }, { renderModelCard }] = await Promise.all([import('../registry/lookup.js'), import('../registry/model-card.js')]);
       const format = options.html ? 'html' : 'markdown';
       const { card, version } = await withDatabase(ctx, async (db) => {
         const resolved = await resolveModelRef(db, ref);

@@ -1,22 +1,11 @@
-/** `steward schedule ...`: pipelines on a timetable, as Temporal Schedules. */
+/**
+ * `steward schedule ...`: pipelines on a timetable, as Temporal Schedules. The schedules module
+ * (the Temporal client) and the pipelines load inside each action.
+ */
 import type { Command } from 'commander';
-import { pipelines } from '../../pipelines/index.js';
-import { findPipeline, parseParamPairs } from '../pipeline/catalog.js';
-import {
-  backfillSchedule,
-  createSchedule,
-  deleteSchedule,
-  describeSchedule,
-  listSchedules,
-  overlapPolicies,
-  pauseSchedule,
-  triggerSchedule,
-  unpauseSchedule,
-  type OverlapName,
-  type ScheduleSummary,
-} from '../pipeline/schedules.js';
+import type { OverlapName, ScheduleSummary } from '../pipeline/schedules.js';
 import type { CommandContext } from './context.js';
-import { out, printJson, withClient } from './context.js';
+import { completeHelp, out, printJson, withClient } from './context.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -41,20 +30,33 @@ Examples:
   steward schedule backfill weekly-delays --from 2026-10-01T00:00:00Z --to 2026-11-01T00:00:00Z
 The default overlap policy skips a tick while the previous run is still going.`,
     );
+  // The pipelines and the overlap policies (from the Temporal client) load only for `steward schedule ...`.
+  completeHelp(schedule, async () => {
+    const [{ pipelines }, { overlapPolicies }] = await Promise.all([import('../../pipelines/index.js'), import('../pipeline/schedules.js')]);
+    const pipeline = create.registeredArguments.find((argument) => argument.name() === 'pipeline');
+    if (pipeline) pipeline.description = `one of: ${pipelines.map((p) => p.name).join(', ')}`;
+    const overlap = create.options.find((option) => option.long === '--overlap');
+    if (overlap) overlap.description = `what to do when a run is still going: ${Object.keys(overlapPolicies).join(', ')}`;
+  });
 
-  schedule
+  const create = schedule
     .command('create')
     .description('Create a schedule that starts <pipeline> on a timetable.')
-    .argument('<pipeline>', `one of: ${pipelines.map((p) => p.name).join(', ')}`)
+    .argument('<pipeline>', 'the pipeline to start (`steward pipelines` lists them)')
     .option('--every <interval>', 'an interval: 30m, 6h, 1d, 1w')
     .option('--cron <expression>', 'a cron expression (UTC), e.g. "0 3 * * *"')
     .option('-p, --param <key=value>', 'a pipeline parameter (repeatable)', collect, [])
     .option('--id <id>', 'the schedule id (default: <pipeline>-schedule)')
-    .option('--overlap <policy>', `what to do when a run is still going: ${Object.keys(overlapPolicies).join(', ')}`, 'skip')
+    .option('--overlap <policy>', 'what to do when a run is still going (policies listed in `steward schedule create --help`)', 'skip')
     .option('--paused', 'create it paused', false)
     .option('--note <text>', 'why this schedule exists')
     .action(async (name: string, options: { every?: string; cron?: string; param: string[]; id?: string; overlap: string; paused: boolean; note?: string }) => {
       const ctx = context();
+      const [{ pipelines }, { findPipeline, parseParamPairs }, { createSchedule, describeSchedule }] = await Promise.all([
+        import('../../pipelines/index.js'),
+        import('../pipeline/catalog.js'),
+        import('../pipeline/schedules.js'),
+      ]);
       const pipeline = findPipeline(pipelines, name);
       await withClient(ctx.config, async (client) => {
         const id = await createSchedule(client, ctx.config.taskQueue, pipeline, {
@@ -77,6 +79,7 @@ The default overlap policy skips a tick while the previous run is still going.`,
     .description('List schedules with their next and recent runs.')
     .action(async () => {
       const ctx = context();
+      const { listSchedules } = await import('../pipeline/schedules.js');
       await withClient(ctx.config, async (client) => {
         const all = await listSchedules(client);
         if (ctx.json) printJson({ schedules: all });
@@ -91,16 +94,18 @@ The default overlap policy skips a tick while the previous run is still going.`,
       .argument('<id>', 'the schedule id')
       .action(async (id: string) => {
         const ctx = context();
+        const { describeSchedule } = await import('../pipeline/schedules.js');
         await withClient(ctx.config, async (client) => {
           await act(client, id);
           if (ctx.json) printJson(verb === 'delete' ? { id, deleted: true } : await describeSchedule(client, id));
           else out(verb === 'delete' ? `Deleted schedule ${id}.` : render(await describeSchedule(client, id)));
         });
       });
-  simple('pause', 'Stop starting runs until unpaused.', (client, id) => pauseSchedule(client, id));
-  simple('unpause', 'Start runs again.', (client, id) => unpauseSchedule(client, id));
-  simple('trigger', 'Start one run now, whatever the timetable says.', (client, id) => triggerSchedule(client, id));
-  simple('delete', 'Delete the schedule (runs it started are kept).', (client, id) => deleteSchedule(client, id));
+  const schedules = () => import('../pipeline/schedules.js');
+  simple('pause', 'Stop starting runs until unpaused.', async (client, id) => (await schedules()).pauseSchedule(client, id));
+  simple('unpause', 'Start runs again.', async (client, id) => (await schedules()).unpauseSchedule(client, id));
+  simple('trigger', 'Start one run now, whatever the timetable says.', async (client, id) => (await schedules()).triggerSchedule(client, id));
+  simple('delete', 'Delete the schedule (runs it started are kept).', async (client, id) => (await schedules()).deleteSchedule(client, id));
 
   schedule
     .command('backfill')
@@ -111,6 +116,7 @@ The default overlap policy skips a tick while the previous run is still going.`,
     .option('--overlap <policy>', 'overlap policy for the backfilled runs', 'allow-all')
     .action(async (id: string, options: { from: string; to: string; overlap: string }) => {
       const ctx = context();
+      const { backfillSchedule } = await import('../pipeline/schedules.js');
       await withClient(ctx.config, async (client) => {
         await backfillSchedule(client, id, new Date(options.from), new Date(options.to), options.overlap as OverlapName);
         if (ctx.json) printJson({ id, backfilled: { from: options.from, to: options.to } });

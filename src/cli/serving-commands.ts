@@ -1,26 +1,16 @@
 /**
  * `steward serve` and `steward score batch`: registered models online (HTTP) and over files. Both
  * read the registry and the artifact store; `serve` keeps the database open for alias polling,
- * the prediction log and ground truth, `score batch` only while it loads the model.
+ * the prediction log and ground truth, `score batch` only while it loads the model. The scorer
+ * (fastify, onnxruntime-node, the database layer) loads when one of them runs.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { enrichments } from '../../pipelines/features/enrichments.js';
-import { featureDefinitions } from '../../pipelines/features/index.js';
-import { openDatabase, type Database } from '../db/client.js';
-import { createFeatureStore } from '../features/index.js';
-import { Enricher } from '../serving/enrichment.js';
+import type { Database } from '../db/client.js';
+import type { Enricher } from '../serving/enrichment.js';
 import { ValidationError } from '../errors.js';
 import { LocalArtifactStore } from '../registry/artifacts.js';
-import { parseModelRef } from '../registry/lookup.js';
-import { scoreFile } from '../serving/batch.js';
-import { loadModel } from '../serving/loaded-model.js';
-import { ScorerMetrics } from '../serving/metrics.js';
-import { ModelHost } from '../serving/model-host.js';
-import { registrySource } from '../serving/model-source.js';
-import { PredictionLog, databaseSink } from '../serving/prediction-log.js';
-import { createScorerServer } from '../serving/server.js';
 import { out, printJson, withDatabase, type CommandContext } from './context.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -104,8 +94,14 @@ Examples:
 }
 
 /** One Enricher per --enrich model, over this deployment's feature definitions and the online store. */
-function enrichersFor(models: readonly string[], db: Database): Record<string, Enricher> | undefined {
+async function enrichersFor(models: readonly string[], db: Database): Promise<Record<string, Enricher> | undefined> {
   if (models.length === 0) return undefined;
+  const [{ enrichments }, { featureDefinitions }, { createFeatureStore }, { Enricher }] = await Promise.all([
+    import('../../pipelines/features/enrichments.js'),
+    import('../../pipelines/features/index.js'),
+    import('../features/index.js'),
+    import('../serving/enrichment.js'),
+  ]);
   const store = createFeatureStore(db, featureDefinitions);
   return Object.fromEntries(
     models.map((model) => {
@@ -124,9 +120,18 @@ async function serve(ctx: CommandContext, options: ServeOptions): Promise<void> 
   const bodyLimit = wholeNumber(options.bodyLimit, '--body-limit', 1024);
   const adminToken = options.adminTokenFile ? fs.readFileSync(options.adminTokenFile, 'utf8').trim() : undefined;
   if (adminToken === '') throw new ValidationError(`${options.adminTokenFile} is empty; put the admin token in it.`);
+  const { parseModelRef } = await import('../registry/lookup.js');
   for (const ref of options.model) parseModelRef(ref);
   const session = options.threads === undefined ? undefined : { intraOpNumThreads: wholeNumber(options.threads, '--threads', 1) };
 
+  const [{ openDatabase }, { ScorerMetrics }, { ModelHost }, { registrySource }, { PredictionLog, databaseSink }, { createScorerServer }] = await Promise.all([
+    import('../db/client.js'),
+    import('../serving/metrics.js'),
+    import('../serving/model-host.js'),
+    import('../serving/model-source.js'),
+    import('../serving/prediction-log.js'),
+    import('../serving/server.js'),
+  ]);
   const database = await openDatabase({ url: config.database.url, pgliteDir: config.database.pgliteDir });
   const metrics = new ScorerMetrics();
   const log = options.log
@@ -134,7 +139,7 @@ async function serve(ctx: CommandContext, options: ServeOptions): Promise<void> 
     : undefined;
   if (log) metrics.watchPredictionLog(log);
   const host = new ModelHost({ source: registrySource(database.db, new LocalArtifactStore(path.join(config.home, 'artifacts'))), metrics, log, logger, load: { session } });
-  const enrich = enrichersFor(options.enrich, database.db);
+  const enrich = await enrichersFor(options.enrich, database.db);
   const app = createScorerServer({ host, metrics, db: database.db, bodyLimit, adminToken, logger, enrich });
   try {
     for (const ref of options.model) {
@@ -162,6 +167,12 @@ async function serve(ctx: CommandContext, options: ServeOptions): Promise<void> 
 
 async function scoreBatch(ctx: CommandContext, options: BatchOptions): Promise<void> {
   const batchSize = wholeNumber(options.batchSize, '--batch-size', 1);
+  const [{ parseModelRef }, { loadModel }, { registrySource }, { scoreFile }] = await Promise.all([
+    import('../registry/lookup.js'),
+    import('../serving/loaded-model.js'),
+    import('../serving/model-source.js'),
+    import('../serving/batch.js'),
+  ]);
   const { model: name, selector } = parseModelRef(options.model);
   if (selector === undefined) throw new ValidationError(`"${options.model}" names no version: use <model>@<version> or <model>@<alias>.`);
   const artifacts = new LocalArtifactStore(path.join(ctx.config.home, 'artifacts'));

@@ -1,10 +1,11 @@
 /**
  * `steward runs ...`: experiment runs from the command line (`steward lineage` is in data-commands.ts).
- * Like the registry commands, these open the database directly and need no Temporal.
+ * Like the registry commands, these open the database directly and need no Temporal. The registry
+ * loads inside each action (`await import`), so registering these commands costs nothing at start-up.
  */
 import type { Command } from 'commander';
 import type { ExperimentRun } from '../db/schema.js';
-import { compareRuns, getRun, listRuns, type RunComparison, type RunDetails } from '../registry/runs.js';
+import type { RunComparison, RunDetails } from '../registry/runs.js';
 import { out, printJson, withDatabase, type CommandContext } from './context.js';
 
 const show = (value: unknown) => (value === null || value === undefined ? '-' : typeof value === 'string' ? value : JSON.stringify(value));
@@ -71,6 +72,7 @@ Examples:
     .option('--experiment <name>', 'only the runs of this experiment')
     .action(async (options: { experiment?: string }) => {
       const ctx = context();
+      const { listRuns } = await import('../registry/runs.js');
       const found = await withDatabase(ctx, (db) => listRuns(db, { experiment: options.experiment }));
       if (ctx.json) printJson({ runs: found });
       else if (found.length === 0) out(options.experiment ? `No runs in experiment "${options.experiment}".` : 'No runs recorded yet.');
@@ -83,6 +85,7 @@ Examples:
     .argument('<id>', 'the run id')
     .action(async (id: string) => {
       const ctx = context();
+      const { getRun } = await import('../registry/runs.js');
       const run = await withDatabase(ctx, (db) => getRun(db, id));
       if (ctx.json) printJson(run);
       else out(renderRun(run));
@@ -95,6 +98,7 @@ Examples:
     .argument('<b>', 'the second run id (metric deltas are b - a)')
     .action(async (a: string, b: string) => {
       const ctx = context();
+      const { compareRuns } = await import('../registry/runs.js');
       const comparison = await withDatabase(ctx, (db) => compareRuns(db, a, b));
       if (ctx.json) printJson(comparison);
       else out(renderComparison(comparison));

@@ -16,7 +16,13 @@ import { sdkLogFunction } from './sdk-log.js';
 import type { Tracing } from './tracing.js';
 import { workflowTracingModules } from './tracing-config.js';
 
-export const workflowsPath = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
+/**
+ * The workflows' entry point for webpack: workflows/index.ts beside the sources when this module runs
+ * from them (tsx, vitest), dist/workflows/index.js when it runs compiled (the build mirrors the tree).
+ */
+const compiled = import.meta.url.endsWith('.js');
+const sourceExtension = compiled ? '.js' : '.ts';
+export const workflowsPath = fileURLToPath(new URL(`../../workflows/index${sourceExtension}`, import.meta.url));
 const workflowsDir = path.dirname(workflowsPath);
 const srcDir = fileURLToPath(new URL('../', import.meta.url));
 
@@ -88,17 +94,18 @@ function bundleKey(): string {
   const hash = createHash('sha256');
   const sdk = JSON.parse(fs.readFileSync(fileURLToPath(import.meta.resolve('@temporalio/worker/package.json')), 'utf8')) as { version: string };
   hash.update(sdk.version);
-  for (const file of [...listTs(workflowsDir), path.join(srcDir, 'contracts.ts')].sort()) {
+  for (const file of [...listSources(workflowsDir), path.join(srcDir, `contracts${sourceExtension}`), path.join(srcDir, 'pipeline', `spec${sourceExtension}`)].sort()) {
     hash.update(file).update(fs.readFileSync(file));
   }
   return hash.digest('hex').slice(0, 16);
 }
 
-function listTs(dir: string): string[] {
+/** The workflow modules: .ts sources, or the compiled .js (not their .d.ts and .map files). */
+function listSources(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) return listTs(full);
-    return entry.name.endsWith('.ts') ? [full] : [];
+    if (entry.isDirectory()) return listSources(full);
+    return entry.name.endsWith(sourceExtension) && !entry.name.endsWith('.d.ts') ? [full] : [];
   });
 }
 

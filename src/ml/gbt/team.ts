@@ -6,7 +6,8 @@
  *
  * Workers load through worker-entry.mjs: a worker thread starts as plain Node, which neither
  * vitest's transforms nor tsx's hooks registered through its API (as bin/steward.js does) reach,
- * so its entry point is JavaScript and loads the TypeScript through tsx itself.
+ * so its entry point is JavaScript: it imports the compiled worker.js beside it when running from
+ * dist/ (the build copies it there) and loads worker.ts through tsx itself when running from sources.
  */
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { CONTROL_SLOTS, COUNTS, DONE, FAILED, MAX_THREADS, SEQUENCE, TeamFailure, waitUntil } from './control.js';
