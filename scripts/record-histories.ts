@@ -86,6 +86,8 @@ try {
     await env.client.workflow.getHandle(runId).signal('decide', { gate: 'signoff', decision: 'maybe', reviewer: 'mallory' });
     await env.client.workflow.getHandle(runId).executeUpdate('decide', { args: [{ gate: 'signoff', decision: 'approve', reviewer: 'alice', comment: 'ok' }] });
   });
+  await record('conditional-went', 'conditional', { go: 'go' });
+  await record('conditional-stayed', 'conditional', { go: 'stop' });
   await record('long-cancelled', 'long', {}, async (runId) => {
     await new Promise((r) => setTimeout(r, 1_500));
     await env.client.workflow.getHandle(runId).cancel();

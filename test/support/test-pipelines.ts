@@ -204,4 +204,18 @@ export const testPipelines = [
       return [echo.step('before', { value: 'b' }, { cache: false }), during, echo.step('after', { value: during.output.label }, { cache: false })];
     },
   }),
+  definePipeline({
+    name: 'conditional',
+    params: z.object({ go: z.string().default('go') }),
+    steps: (p) => {
+      const start = echo.step('start', { value: p.go }, { cache: false });
+      const then = echo.step('then', { value: 'went' }, { cache: false, when: { ref: start.output.value, op: 'eq', value: 'go' } });
+      return [
+        start,
+        then,
+        echo.step('after', { value: then.output.value }, { cache: false }),
+        echo.step('otherwise', { value: 'stayed' }, { cache: false, when: { ref: start.output.value, op: 'ne', value: 'go' } }),
+      ];
+    },
+  }),
 ];

@@ -31,6 +31,7 @@ describe('replay of recorded histories', () => {
         'fixture-parent--child.binpb',
         'fixture-gated-approved.binpb',
         'fixture-long-cancelled.binpb',
+        'fixture-conditional-stayed.binpb',
       ]),
     );
   });
