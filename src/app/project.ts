@@ -4,6 +4,7 @@
  * the worker, the HTTP API and schedules all take it from here, so they agree on what exists.
  */
 import { builtinProject } from '../../pipelines/index.js';
+import { ConfigError, isStewardError } from '../errors.js';
 import { combineProjects, type Project } from '../project/define.js';
 import { loadProject } from '../project/load.js';
 import type { StewardConfig } from '../platform/config.js';
@@ -18,7 +19,13 @@ export interface AppProjectOptions {
 export async function loadAppProject(options: AppProjectOptions = {}): Promise<Project> {
   const project = options.project ?? (process.env.STEWARD_PROJECT?.trim() || undefined);
   const own = await loadProject({ ...(options.cwd ? { cwd: options.cwd } : {}), ...(project ? { project } : {}) });
-  return combineProjects(builtinProject, own);
+  try {
+    return combineProjects(builtinProject, own);
+  } catch (error) {
+    // What clashes with the built-ins is the config's to fix: name the file.
+    if (!isStewardError(error) || !own?.source) throw error;
+    throw new ConfigError(error.message.includes(own.source) ? error.message : `${own.source}: ${error.message}`, { file: own.source, ...error.details });
+  }
 }
 
 /**

@@ -28,10 +28,13 @@ import { registerScheduleCommands } from './schedule-commands.js';
 import { registerTrackingCommands } from './tracking-commands.js';
 import { renderReport, renderStep, workflowUrl } from './render.js';
 
-/** The pipelines `steward run` and the demo start (loading them loads zod and every step's definition). */
-const catalog = async () => {
-  const [{ pipelines }, { findPipeline, parseParamPairs }] = await Promise.all([import('../../pipelines/index.js'), import('../pipeline/catalog.js')]);
-  return { pipelines, findPipeline, parseParamPairs };
+/**
+ * The pipelines `steward run` and the demo start: Steward's and the team's project's (loading them
+ * loads zod and every step's definition, and fixes the project's task queue).
+ */
+const catalog = async (ctx: Context) => {
+  const [project, { findPipeline, parseParamPairs }] = await Promise.all([ctx.project(), import('../pipeline/catalog.js')]);
+  return { project, pipelines: project.pipelines, findPipeline, parseParamPairs };
 };
 
 type Context = CommandContext;
@@ -91,7 +94,7 @@ export function registerCommands(program: Command, context: () => Context): void
   // The pipelines' names, the run id's limit and the exit codes come from modules that load the
   // pipelines and the Temporal client: only for `steward run --help`.
   completeHelp(runCommand, async () => {
-    const [{ pipelines }, { MAX_RUN_ID_LENGTH }, { RUN_EXIT_HELP }] = await Promise.all([import('../../pipelines/index.js'), import('../pipeline/runs.js'), import('./run-wait.js')]);
+    const [{ pipelines }, { MAX_RUN_ID_LENGTH }, { RUN_EXIT_HELP }] = await Promise.all([context().project(), import('../pipeline/runs.js'), import('./run-wait.js')]);
     const pipeline = runCommand.registeredArguments.find((argument) => argument.name() === 'pipeline');
     if (pipeline) pipeline.description = `one of: ${pipelines.map((p) => p.name).join(', ')}`;
     const runId = runCommand.options.find((option) => option.long === '--run-id');
@@ -109,11 +112,16 @@ export function registerCommands(program: Command, context: () => Context): void
     .command('pipelines')
     .description('List the pipelines `steward run` can start.')
     .action(async () => {
-      const { json } = context();
-      const { pipelines } = await catalog();
-      const list = pipelines.map((p) => ({ name: p.name, description: p.description }));
-      if (json) printJson({ pipelines: list });
-      else for (const p of list) out(`${p.name.padEnd(24)} ${p.description}`);
+      const ctx = context();
+      const [{ project, pipelines }, { builtinProject }] = await Promise.all([catalog(ctx), import('../../pipelines/index.js')]);
+      const builtinNames = new Set(builtinProject.pipelines.map((p) => p.name));
+      const own = new Set(project.source ? project.pipelines.filter((p) => !builtinNames.has(p.name)).map((p) => p.name) : []);
+      const list = pipelines.map((p) => ({ name: p.name, description: p.description, project: own.has(p.name) ? project.name : 'steward' }));
+      if (ctx.json) printJson({ project: { name: project.name, source: project.source ?? null, taskQueue: ctx.config.taskQueue }, pipelines: list });
+      else {
+        if (project.source) out(`Project ${project.name} (${project.source}); runs go to task queue "${ctx.config.taskQueue}".\n`);
+        for (const p of list) out(`${p.name.padEnd(28)} ${p.project === 'steward' && project.source ? '[built-in] ' : ''}${p.description}`);
+      }
     });
 
   registerScheduleCommands(program, context);
@@ -158,7 +166,7 @@ interface RunOptions {
 }
 
 async function run(ctx: Context, name: string, options: RunOptions): Promise<void> {
-  const { pipelines, findPipeline, parseParamPairs } = await catalog();
+  const { pipelines, findPipeline, parseParamPairs } = await catalog(ctx);
   const [loaded, { RUN_EXIT_CODES, runExitCode, waitForRun }, { Connection }] = await Promise.all([import('../pipeline/runs.js'), import('./run-wait.js'), import('@temporalio/client')]);
   const runs: Runs = loaded;
   const { hasLiveWorker, startRun } = runs;
@@ -267,9 +275,9 @@ async function demo(ctx: Context, rows: string): Promise<void> {
     import('../platform/stack.js'),
     import('../platform/dev-server.js'),
     import('../pipeline/runs.js'),
-    catalog(),
+    catalog(ctx),
   ]);
-  const stack = await startStack(config, logger, { api: false });
+  const stack = await startStack(config, logger, { api: false, project: await ctx.project() });
   try {
     const t = stack.temporal;
     if (!json) {
@@ -363,7 +371,7 @@ async function demoRelease(stack: Stack, ctx: Context, rows: string): Promise<De
     import('../governance/decisions.js'),
     import('../governance/identity.js'),
     import('../pipeline/runs.js'),
-    catalog(),
+    catalog(ctx),
   ]);
   const db = stack.database.db;
   const known = new Set((await listPrincipals(db)).map((p) => p.name));
@@ -466,15 +474,16 @@ function renderSummary(result: RunPipelineResult): string {
 }
 
 async function dev(ctx: Context, withApi: boolean): Promise<void> {
-  const { startStack } = await import('../platform/stack.js');
-  const stack = await startStack(ctx.config, ctx.logger, { api: withApi });
+  const [{ startStack }, project] = await Promise.all([import('../platform/stack.js'), ctx.project()]);
+  const stack = await startStack(ctx.config, ctx.logger, { api: withApi, project });
   const t = stack.temporal;
   if (ctx.json) printJson({ temporal: t, database: { driver: stack.database.driver, location: stack.database.location }, api: stack.api?.url, scorer: stack.scorer?.url });
   else {
     out('Steward is up.');
+    if (project.source) out(`  Project      ${project.name} (${project.source}): ${project.pipelines.length} pipelines with the built-ins`);
     out(`  Temporal     ${t.address} (${t.origin})${t.uiUrl ? `  UI: ${t.uiUrl}` : ''}`);
     out(`  Database     ${stack.database.driver} at ${stack.database.location}`);
-    out(`  Worker       polling "${ctx.config.taskQueue}"`);
+    out(`  Worker       polling "${stack.taskQueue}"`);
     if (stack.scorer) {
       const served = stack.scorer.restored.filter((r) => r.ok).map((r) => `${r.model} (${r.source})`);
       out(`  Scorer       ${stack.scorer.url}  (POST /predict/{model}, /v2/models/{model}/infer, /metrics; serving ${served.join(', ') || 'nothing yet: `steward deploy start`'})`);
@@ -492,12 +501,12 @@ async function dev(ctx: Context, withApi: boolean): Promise<void> {
 
 async function worker(ctx: Context, healthFile?: string): Promise<void> {
   const { config, logger } = ctx;
-  const [{ locateTemporal }, { openDatabase }, { createWorker }, { configuredScorer }, { pipelines }] = await Promise.all([
+  const [{ locateTemporal }, { openDatabase }, { createWorker }, { configuredScorer }, project] = await Promise.all([
     import('../platform/dev-server.js'),
     import('../db/client.js'),
     import('../platform/worker.js'),
     import('../serving/hosted-scorer.js'),
-    catalog(),
+    ctx.project(),
   ]);
   const temporal = await locateTemporal(config);
   const database = await openDatabase({ url: config.database.url, pgliteDir: config.database.pgliteDir, logger });
@@ -507,7 +516,7 @@ async function worker(ctx: Context, healthFile?: string): Promise<void> {
       address: temporal.address,
       namespace: temporal.namespace,
       taskQueue: config.taskQueue,
-      activities: { db: database.db, artifacts: new LocalArtifactStore(path.join(config.home, 'artifacts')), pipelines, crashAfterCommit: config.faults.crashAfterCommit, scorer: configuredScorer(config), lineage: { endpoint: config.lineage.url, logger } },
+      activities: { db: database.db, artifacts: new LocalArtifactStore(path.join(config.home, 'artifacts')), pipelines: project.pipelines, steps: [...project.steps.values()], features: project.features, logger, crashAfterCommit: config.faults.crashAfterCommit, scorer: configuredScorer(config), lineage: { endpoint: config.lineage.url, logger } },
       cacheDir: path.join(config.home, 'cache'),
       logger,
       logLevel: config.logLevel,
@@ -529,12 +538,12 @@ async function worker(ctx: Context, healthFile?: string): Promise<void> {
 
 async function api(ctx: Context): Promise<void> {
   const { config, logger } = ctx;
-  const [{ locateTemporal }, { connectClient }, { openDatabase }, { createApi }, { pipelines }] = await Promise.all([
+  const [{ locateTemporal }, { connectClient }, { openDatabase }, { createApi }, project] = await Promise.all([
     import('../platform/dev-server.js'),
     import('../platform/temporal.js'),
     import('../db/client.js'),
     import('../api/server.js'),
-    catalog(),
+    ctx.project(),
   ]);
   const temporal = await locateTemporal(config);
   const tracing = await configuredTracing(config);
@@ -544,7 +553,7 @@ async function api(ctx: Context): Promise<void> {
   const app = createApi({
     client,
     taskQueue: config.taskQueue,
-    pipelines,
+    pipelines: project.pipelines,
     database: { driver: database.driver },
     db: database.db,
     artifacts: new LocalArtifactStore(path.join(config.home, 'artifacts')),

@@ -8,11 +8,30 @@ import type { Command } from 'commander';
 import type { Database } from '../db/client.js';
 import type { StewardConfig } from '../platform/config.js';
 import type { Logger } from '../platform/logger.js';
+import type { Project } from '../project/define.js';
 
 export interface CommandContext {
   config: StewardConfig;
   logger: Logger;
   json: boolean;
+  /**
+   * Steward's built-ins and the team's project (steward.config.ts from --project, STEWARD_PROJECT or
+   * the working directory upward), loaded once, on first use. Loading it also sets
+   * `config.taskQueue` to the project's queue, so runs go to the worker that serves the project.
+   */
+  project(): Promise<Project>;
+}
+
+/** Memoizes the project for a context, and fixes the task queue once it is known. */
+export function projectLoader(config: StewardConfig, projectPath: string | undefined): () => Promise<Project> {
+  let loading: Promise<Project> | undefined;
+  return () =>
+    (loading ??= (async () => {
+      const { loadAppProject, taskQueueFor } = await import('../app/project.js');
+      const project = await loadAppProject(projectPath ? { project: projectPath } : {});
+      (config as { taskQueue: string }).taskQueue = taskQueueFor(config, project);
+      return project;
+    })());
 }
 
 /**

@@ -149,11 +149,8 @@ Examples:
 
   /** What the code declares, registered before every read: the catalog is never behind the code. */
   const synced = async (db: Database) => {
-    const [{ builtinCatalog, catalogFromDefinitions, registerCatalog }, { featureDefinitions }] = await Promise.all([
-      import('../governance/catalog.js'),
-      import('../../pipelines/features/index.js'),
-    ]);
-    await registerCatalog(db, [...builtinCatalog(), ...catalogFromDefinitions(featureDefinitions)]);
+    const [{ builtinCatalog, catalogFromDefinitions, registerCatalog }, project] = await Promise.all([import('../governance/catalog.js'), context().project()]);
+    await registerCatalog(db, [...builtinCatalog(), ...project.catalog, ...catalogFromDefinitions(project.features)]);
     return db;
   };
   const line = (r: CatalogDatasetRow) => `${r.name.padEnd(36)} ${r.kind.padEnd(14)} ${r.sensitivity.padEnd(12)} ${r.owner.padEnd(14)} ${r.description.slice(0, 60)}`;

@@ -1,6 +1,6 @@
 /**
  * `steward apply`, `steward materialize` and `steward features ...`: the feature store from the
- * command line. Definitions come from pipelines/features (the code is the source of truth); these
+ * command line. Definitions come from the project's code (steward.config.ts and Steward's built-ins: the code is the source of truth); these
  * commands open the database directly and need no Temporal. The feature store's modules (Arrow,
  * Parquet, the database layer) and the definitions load inside each action.
  */
@@ -75,13 +75,13 @@ function renderSummary(name: string, s: FeatureSummary): string {
 export function registerFeatureCommands(program: Command, context: () => CommandContext): void {
   program
     .command('apply')
-    .description('Register the feature definitions in pipelines/features with the database, printing the plan (like terraform plan).')
+    .description('Register the feature definitions of the project (steward.config.ts) and Steward built-ins with the database, printing the plan (like terraform plan).')
     .option('--dry-run', 'print the plan without applying it', false)
     .addHelpText('after', '\nIncompatible changes (a feature type, a join key, a removed feature, a service changing under one version) are refused with the reason.')
     .action(async (options: { dryRun: boolean }) => {
       const ctx = context();
-      const [{ apply, refusalError }, { featureDefinitions }] = await Promise.all([import('../features/registry.js'), import('../../pipelines/features/index.js')]);
-      const result = await withDatabase(ctx, (db) => apply(db, featureDefinitions, { dryRun: options.dryRun }));
+      const [{ apply, refusalError }, { features }] = await Promise.all([import('../features/registry.js'), ctx.project()]);
+      const result = await withDatabase(ctx, (db) => apply(db, features, { dryRun: options.dryRun }));
       if (result.refusals.length > 0) {
         if (!ctx.json) out(renderPlan(result));
         throw refusalError(result.refusals);
@@ -115,7 +115,7 @@ export function registerFeatureCommands(program: Command, context: () => Command
       );
       bar.finish();
       if (ctx.json) printJson({ materializations: results });
-      else if (results.length === 0) out('No online feature views are registered. Define some in pipelines/features and run `steward apply`.');
+      else if (results.length === 0) out('No online feature views are registered. Declare some in the project features (steward.config.ts) and run `steward apply`.');
       else for (const r of results) out(`${r.view}: ${r.mode}, ${fmt(r.rowsRead)} rows read, ${fmt(r.entitiesWritten)} entities written (materialization ${r.materializationId}).`);
     });
 
@@ -126,9 +126,9 @@ export function registerFeatureCommands(program: Command, context: () => Command
     .description('List registered definitions, marking those whose code differs from the registered version.')
     .action(async () => {
       const ctx = context();
-      const [{ registeredDefinitions }, { featureDefinitions }] = await Promise.all([import('../features/registry.js'), import('../../pipelines/features/index.js')]);
+      const [{ registeredDefinitions }, { features }] = await Promise.all([import('../features/registry.js'), ctx.project()]);
       const registered = await withDatabase(ctx, registeredDefinitions);
-      const inCode = new Map(featureDefinitions.map((d) => [`${d.kind}:${d.name}`, hashSpec(specOf(d))]));
+      const inCode = new Map(features.map((d) => [`${d.kind}:${d.name}`, hashSpec(specOf(d))]));
       const rows = registered.map((d) => ({
         kind: d.kind,
         name: d.name,

@@ -10,6 +10,7 @@ import { envHelp, envKeys, loadConfig } from '../platform/config.js';
 import { createLogger } from '../platform/logger.js';
 import { isStewardError } from '../errors.js';
 import { registerCommands } from './commands.js';
+import { projectLoader, type CommandContext } from './context.js';
 
 const envList = Object.entries(envKeys)
   .filter(([key]) => key !== 'crashAfterCommit')
@@ -21,6 +22,7 @@ const program = new Command()
   .description('Durable machine-learning pipelines in TypeScript, run on Temporal.')
   .addOption(new Option('--json', 'print machine-readable JSON on stdout').default(false))
   .addOption(new Option('-v, --verbose', 'log debug details to stderr').default(false))
+  .addOption(new Option('--project <path>', "the team's steward.config.ts, or the folder holding it (default: $STEWARD_PROJECT, else the nearest one from the working directory upward)"))
   .showHelpAfterError('(run with --help for usage)')
   .addHelpText(
     'after',
@@ -47,11 +49,14 @@ function fail(error: unknown, json: boolean): never {
   process.exit(1);
 }
 
+let made: CommandContext | undefined;
 registerCommands(program, () => {
-  const options = program.opts<{ json: boolean; verbose: boolean }>();
+  if (made) return made;
+  const options = program.opts<{ json: boolean; verbose: boolean; project?: string }>();
   const config = loadConfig();
   const logger = createLogger(options.verbose ? 'debug' : config.logLevel);
-  return { config, logger, json: options.json };
+  made = { config, logger, json: options.json, project: projectLoader(config, options.project) };
+  return made;
 });
 
 /**

@@ -32,7 +32,7 @@ The default overlap policy skips a tick while the previous run is still going.`,
     );
   // The pipelines and the overlap policies (from the Temporal client) load only for `steward schedule ...`.
   completeHelp(schedule, async () => {
-    const [{ pipelines }, { overlapPolicies }] = await Promise.all([import('../../pipelines/index.js'), import('../pipeline/schedules.js')]);
+    const [{ pipelines }, { overlapPolicies }] = await Promise.all([context().project(), import('../pipeline/schedules.js')]);
     const pipeline = create.registeredArguments.find((argument) => argument.name() === 'pipeline');
     if (pipeline) pipeline.description = `one of: ${pipelines.map((p) => p.name).join(', ')}`;
     const overlap = create.options.find((option) => option.long === '--overlap');
@@ -53,7 +53,7 @@ The default overlap policy skips a tick while the previous run is still going.`,
     .action(async (name: string, options: { every?: string; cron?: string; param: string[]; id?: string; overlap: string; paused: boolean; note?: string }) => {
       const ctx = context();
       const [{ pipelines }, { findPipeline, parseParamPairs }, { createSchedule, describeSchedule }] = await Promise.all([
-        import('../../pipelines/index.js'),
+        ctx.project(),
         import('../pipeline/catalog.js'),
         import('../pipeline/schedules.js'),
       ]);

@@ -62,7 +62,7 @@ export function registerServingCommands(program: Command, context: () => Command
     .option('--body-limit <bytes>', 'largest request body; larger ones get 413', '1048576')
     .option('--admin-token-file <path>', 'require Authorization: Bearer <the file content> on /admin routes')
     .option('--threads <n>', "onnxruntime's intra-op threads per model version (default: onnxruntime's choice)")
-    .option('--enrich <model>', 'let /predict rows of <model> carry `entities` instead of the features the online store serves (repeatable; mappings in pipelines/features/enrichments.ts)', collect, [])
+    .option('--enrich <model>', 'let /predict rows of <model> carry `entities` instead of the features the online store serves (repeatable; mappings in the project enrichments, steward.config.ts)', collect, [])
     .addHelpText(
       'after',
       `
@@ -94,19 +94,14 @@ Examples:
 }
 
 /** One Enricher per --enrich model, over this deployment's feature definitions and the online store. */
-async function enrichersFor(models: readonly string[], db: Database): Promise<Record<string, Enricher> | undefined> {
+async function enrichersFor(ctx: CommandContext, models: readonly string[], db: Database): Promise<Record<string, Enricher> | undefined> {
   if (models.length === 0) return undefined;
-  const [{ enrichments }, { featureDefinitions }, { createFeatureStore }, { Enricher }] = await Promise.all([
-    import('../../pipelines/features/enrichments.js'),
-    import('../../pipelines/features/index.js'),
-    import('../features/index.js'),
-    import('../serving/enrichment.js'),
-  ]);
-  const store = createFeatureStore(db, featureDefinitions);
+  const [{ enrichments, features }, { createFeatureStore }, { Enricher }] = await Promise.all([ctx.project(), import('../features/index.js'), import('../serving/enrichment.js')]);
+  const store = createFeatureStore(db, features);
   return Object.fromEntries(
     models.map((model) => {
       const config = enrichments[model];
-      if (!config) throw new ValidationError(`--enrich ${model}: no enrichment is defined for it; defined: ${Object.keys(enrichments).join(', ') || 'none'} (pipelines/features/enrichments.ts).`);
+      if (!config) throw new ValidationError(`--enrich ${model}: no enrichment is defined for it; defined: ${Object.keys(enrichments).join(', ') || 'none'} (a project's enrichments in steward.config.ts).`);
       return [model, new Enricher(store, config)];
     }),
   );
@@ -139,7 +134,7 @@ async function serve(ctx: CommandContext, options: ServeOptions): Promise<void> 
     : undefined;
   if (log) metrics.watchPredictionLog(log);
   const host = new ModelHost({ source: registrySource(database.db, new LocalArtifactStore(path.join(config.home, 'artifacts'))), metrics, log, logger, load: { session } });
-  const enrich = await enrichersFor(options.enrich, database.db);
+  const enrich = await enrichersFor(ctx, options.enrich, database.db);
   const app = createScorerServer({ host, metrics, db: database.db, bodyLimit, adminToken, logger, enrich });
   try {
     for (const ref of options.model) {

@@ -64,7 +64,9 @@ export async function loadProjectFile(file: string): Promise<Project> {
     const message = error instanceof Error ? error.message : String(error);
     throw new ConfigError(`Could not load the project ${file}: ${message}`, { file });
   }
-  const value = (exported.default ?? exported.project) as unknown;
+  let value = (exported.default ?? exported.project) as unknown;
+  // A config compiled as CommonJS (no "type": "module" beside it) nests the default export once more.
+  if (typeof value === 'object' && value !== null && !('name' in value) && 'default' in value) value = (value as { default: unknown }).default;
   if (value === undefined) throw new ConfigError(`${file} exports no project; end it with \`export default defineProject({ name: '...', pipelines: [...] })\`.`, { file });
   try {
     if (isProject(value)) return { ...value, source: file };

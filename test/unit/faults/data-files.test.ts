@@ -29,6 +29,7 @@ import { apply, arrowSource, entity, featureView, ingest, parquetSource } from '
 import { loadConfig } from '../../../src/platform/config.js';
 import { createLogger } from '../../../src/platform/logger.js';
 import { createTestDatabase, type TestDatabase } from '../../support/databases.js';
+import { builtinProject } from '../../../pipelines/index.js';
 
 const T0 = Date.UTC(2024, 0, 1);
 const MIN = 60_000;
@@ -332,7 +333,7 @@ describe('steward features ingest, as a user runs it', () => {
 
   async function steward(...args: string[]): Promise<{ stdout: string; error?: Error }> {
     const config = loadConfig({ STEWARD_HOME: home }, home);
-    const context = (): CommandContext => ({ config: { ...config, database: { url: undefined, pgliteDir: testDb.pgliteDir } }, logger: createLogger('error'), json: false });
+    const context = (): CommandContext => ({ config: { ...config, database: { url: undefined, pgliteDir: testDb.pgliteDir } }, logger: createLogger('error'), json: false, project: async () => builtinProject });
     const program = new Command().exitOverride();
     registerFeatureCommands(program, context);
     let stdout = '';
