@@ -13,9 +13,6 @@
  * with the interceptor module is cached under its own key, so turning tracing on or off never
  * reuses the other bundle.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { trace, type Tracer } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
@@ -29,22 +26,12 @@ import {
 } from '@temporalio/interceptors-opentelemetry';
 import type { WorkflowClientInterceptor } from '@temporalio/client';
 import type { InjectedSinks, WorkerInterceptors } from '@temporalio/worker';
+import { stewardPackageVersion } from './package-info.js';
 
 /**
  * Steward's own package.json, found by walking up from this module: it sits two folders up from
  * src/platform in a checkout and three from dist/src/platform in a build or an installed package.
  */
-function stewardPackageVersion(): string {
-  for (let dir = path.dirname(fileURLToPath(import.meta.url)); ; dir = path.dirname(dir)) {
-    const file = path.join(dir, 'package.json');
-    if (fs.existsSync(file)) {
-      const { name, version } = JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: unknown; version?: unknown };
-      if (typeof name === 'string' && typeof version === 'string') return version;
-    }
-    if (path.dirname(dir) === dir) return '0.0.0';
-  }
-}
-
 const STEWARD_VERSION = stewardPackageVersion();
 
 export interface TracingConfig {

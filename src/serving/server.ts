@@ -22,9 +22,6 @@
  * header, a body or a path alike) and 5xx only for the server's own.
  */
 import { randomUUID, timingSafeEqual } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Database } from '../db/client.js';
 import { isStewardError, NotFoundError, ValidationError } from '../errors.js';
@@ -37,6 +34,7 @@ import type { ModelHost, ScoreResult } from './model-host.js';
 import { checkRequestId, MAX_REQUEST_ID_LENGTH } from './request-id.js';
 import type { ServingSignature } from './signature.js';
 import { batchFromOip, decodeOip, decodeRecords, type Batch } from './validation.js';
+import { stewardPackageVersion } from '../platform/package-info.js';
 
 export interface ScorerServerOptions {
   host: ModelHost;
@@ -56,21 +54,6 @@ export interface ScorerServerOptions {
    * `entities` are untouched.
    */
   enrich?: Readonly<Record<string, Enricher>>;
-}
-
-/**
- * Steward's own package.json, found by walking up from this module: it sits two folders up from
- * src/serving in a checkout and three from dist/src/serving in a build or an installed package.
- */
-function stewardPackageVersion(): string {
-  for (let dir = path.dirname(fileURLToPath(import.meta.url)); ; dir = path.dirname(dir)) {
-    const file = path.join(dir, 'package.json');
-    if (fs.existsSync(file)) {
-      const { name, version } = JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: unknown; version?: unknown };
-      if (typeof name === 'string' && typeof version === 'string') return version;
-    }
-    if (path.dirname(dir) === dir) return '0.0.0';
-  }
 }
 
 const STEWARD_VERSION = stewardPackageVersion();
