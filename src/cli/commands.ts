@@ -24,7 +24,9 @@ import { ValidationError } from '../errors.js';
 import { registerDataCommands } from './data-commands.js';
 import { registerMonitoringCommands } from './monitoring-commands.js';
 import { registerModelCommands } from './registry-commands.js';
+import { registerInitCommand } from './init-command.js';
 import { registerScheduleCommands } from './schedule-commands.js';
+import { registerStartCommand } from './start-command.js';
 import { registerTrackingCommands } from './tracking-commands.js';
 import { renderReport, renderStep, workflowUrl } from './render.js';
 
@@ -124,6 +126,8 @@ export function registerCommands(program: Command, context: () => Context): void
       }
     });
 
+  registerInitCommand(program);
+  registerStartCommand(program, context);
   registerScheduleCommands(program, context);
   registerModelCommands(program, context);
   registerTrackingCommands(program, context);

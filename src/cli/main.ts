@@ -28,8 +28,9 @@ const program = new Command()
     'after',
     `
 Getting started:
-  steward demo                 bring up the embedded stack and run the demo pipeline (what \`npm start\` does)
-  steward dev                  keep the stack up: Temporal dev server, worker and HTTP API
+  steward init rain            scaffold your own project (its \`npm start\` runs \`steward start\`)
+  steward demo                 bring up the embedded stack and run Steward's example (what \`npm start\` does here)
+  steward dev                  keep the stack up: Temporal dev server, worker and HTTP API, for this folder's project
   steward run flight-delay-summary --param rows=50000 --wait
 
 Environment:
