@@ -14,6 +14,7 @@
  */
 import fs from 'node:fs';
 import { Bool, Float64, Int32, Table, TimestampMillisecond, Utf8, vectorFromArray, type DataType, type Vector } from 'apache-arrow';
+import { parse, type CastingContext } from 'csv-parse/sync';
 import { NotFoundError, ValidationError } from '../errors.js';
 
 export type CsvColumnType = 'string' | 'float64' | 'int32' | 'bool' | 'timestamp';
@@ -34,66 +35,21 @@ export function parseCsv(text: string, options: { delimiter?: string; source?: s
   if (delimiter.length !== 1 || delimiter === '"' || delimiter === '\n' || delimiter === '\r') {
     throw new ValidationError(`The CSV delimiter must be one character other than a quote or a line break, got ${JSON.stringify(delimiter)}.`);
   }
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  const records: Array<Array<string | null>> = [];
-  let record: Array<string | null> = [];
-  let field = '';
-  let quoted = false;
-  let line = 1;
-  let i = 0;
-  const endField = () => {
-    record.push(field === '' && !quoted ? null : field);
-    field = '';
-    quoted = false;
-  };
-  const endRecord = () => {
-    endField();
-    // A blank line (one empty unquoted field) is no record.
-    if (!(record.length === 1 && record[0] === null)) records.push(record);
-    record = [];
-  };
-  while (i < text.length) {
-    const c = text[i]!;
-    if (c === '"' && field === '' && !quoted) {
-      // A quoted field: up to the closing quote, "" standing for one quote.
-      quoted = true;
-      const start = line;
-      i++;
-      for (;;) {
-        if (i >= text.length) throw new ValidationError(`${source}: the quoted field opened on line ${start} is never closed.`, { source, line: start });
-        const q = text[i]!;
-        if (q === '"') {
-          if (text[i + 1] === '"') {
-            field += '"';
-            i += 2;
-            continue;
-          }
-          i++;
-          break;
-        }
-        if (q === '\n') line++;
-        field += q;
-        i++;
-      }
-      const next = text[i];
-      if (next !== undefined && next !== delimiter && next !== '\n' && next !== '\r') {
-        throw new ValidationError(`${source}, line ${line}: a quoted field is followed by ${JSON.stringify(next)}; after the closing quote comes the delimiter or the end of the line.`, { source, line });
-      }
-      continue;
-    }
-    if (c === delimiter) {
-      endField();
-      i++;
-    } else if (c === '\n' || c === '\r') {
-      endRecord();
-      i += c === '\r' && text[i + 1] === '\n' ? 2 : 1;
-      line++;
-    } else {
-      field += c;
-      i++;
-    }
+  // csv-parse reads RFC 4180 (quotes, doubled quotes, delimiters and line breaks inside quotes, CRLF
+  // or LF, a BOM); an empty unquoted field becomes null, a quoted "" stays the empty string.
+  let records: Array<Array<string | null>>;
+  try {
+    records = parse(text, {
+      delimiter,
+      bom: true,
+      skip_empty_lines: true,
+      relax_column_count: true,
+      cast: (value: string, context: CastingContext) => (value === '' && !context.quoting ? null : value),
+    }) as Array<Array<string | null>>;
+  } catch (error) {
+    const { lines, message } = error as { lines?: number; message: string };
+    throw new ValidationError(`${source}${lines ? `, line ${lines}` : ''}: ${message.replace(/^Invalid Record Length: |^Quote Not Closed: /, '')}`, { source, ...(lines ? { line: lines } : {}) });
   }
-  if (field !== '' || quoted || record.length > 0) endRecord();
   const [header, ...rows] = records;
   if (!header) throw new ValidationError(`${source} is empty: a CSV file needs a header row naming its columns.`, { source });
   const names = header.map((name, index) => {
