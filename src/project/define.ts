@@ -15,7 +15,6 @@ import type { ExpectationSuite } from '../governance/expectations.js';
 import { validateCatalog } from '../pipeline/catalog.js';
 import type { Pipeline } from '../pipeline/definition.js';
 import type { Step } from '../pipeline/step.js';
-import type { StepImplementations } from '../pipeline/step-runtime.js';
 import type { EnricherConfig } from '../serving/enrichment.js';
 
 export interface ProjectDeclaration {
@@ -157,9 +156,4 @@ export function combineProjects(builtins: Project, project?: Project): Project {
     }
   }
   return combined;
-}
-
-/** The implementations the worker registers, by step name. */
-export function stepImplementations(project: Project): StepImplementations {
-  return Object.fromEntries([...project.steps].map(([name, step]) => [name, step.implementation]));
 }
