@@ -1,8 +1,11 @@
 /**
  * Where lineage events go: the `lineage_events` table always, and an OpenLineage endpoint (e.g.
  * Marquez's `/api/v1/lineage`) when one is configured. An event is stored once per key, so an
- * activity retry re-emitting it changes nothing; only a newly stored event is POSTed. A POST that
- * fails is logged and never fails the step that emitted it.
+ * activity retry re-emitting it stores nothing new. Delivery to the endpoint is at least once: a
+ * newly stored event is POSTed, and so is an event an earlier attempt stored, because that attempt
+ * may have died between its insert and its POST (a SIGKILLed worker); the stored event itself is
+ * sent again, an identical payload a consumer recognises. A POST that fails is logged and never
+ * fails the step that emitted it.
  */
 import { asc, eq } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
@@ -60,9 +63,10 @@ export function createLineageSink(db: Database, options: LineageOptions = {}): L
   return {
     async emit(event, key) {
       const stored = await storeLineageEvent(db, event, key);
-      if (stored && options.endpoint) {
+      const toPost = !options.endpoint ? undefined : stored ? event : await storedByEarlierAttempt(db, event, key);
+      if (toPost && options.endpoint) {
         try {
-          await postLineageEvent(options.endpoint, event, options.timeoutMs);
+          await postLineageEvent(options.endpoint, toPost, options.timeoutMs);
         } catch (error) {
           options.logger?.warn(`Could not POST the lineage event for ${event.job.name} (${event.eventType}) to ${lineageEndpoint(options.endpoint)}: ${(error as Error).message}`, {
             runId: event.run.runId,
@@ -72,6 +76,15 @@ export function createLineageSink(db: Database, options: LineageOptions = {}): L
       return stored;
     },
   };
+}
+
+const attemptOf = (event: RunEvent): unknown => (event.run.facets as { steward_step?: { attempt?: unknown } } | undefined)?.steward_step?.attempt;
+
+/** The event stored under `key` when another attempt stored it (it may not have been POSTed); undefined when this attempt did. */
+async function storedByEarlierAttempt(db: Database, event: RunEvent, key: string): Promise<RunEvent | undefined> {
+  const [row] = await db.select({ event: lineageEvents.event }).from(lineageEvents).where(eq(lineageEvents.eventKey, key));
+  const earlier = row?.event as unknown as RunEvent | undefined;
+  return earlier && attemptOf(earlier) !== attemptOf(event) ? earlier : undefined;
 }
 
 export async function lineageEventsOfRun(db: Database, runId: string): Promise<LineageEventRow[]> {
