@@ -128,12 +128,7 @@ async function openPostgres(url: string, logger: Pick<Logger, 'warn' | 'info'>):
       void ending.finally(() => retiring.delete(ending));
     },
   });
-  // Every property is read from the current pool's drizzle instance; `instanceof` sees the first's class.
-  const db = new Proxy(current.db, {
-    get: (_target, property) => Reflect.get(current.db, property),
-    set: (_target, property, value) => Reflect.set(current.db, property, value),
-    has: (_target, property) => Reflect.has(current.db, property),
-  });
+  const db = following(current.db, () => current.db);
   return {
     db,
     driver: 'postgres',
@@ -385,11 +380,7 @@ function sharedHandle(dir: string, first: Backend, options: DatabaseOptions, log
     },
   });
 
-  const db = new Proxy(first.db, {
-    get: (_target, property) => Reflect.get(current.db, property),
-    set: (_target, property, value) => Reflect.set(current.db, property, value),
-    has: (_target, property) => Reflect.has(current.db, property),
-  });
+  const db = following(first.db, () => current.db);
   return {
     db,
     driver: 'pglite',
@@ -509,4 +500,17 @@ async function applyMigrations(handle: DatabaseHandle): Promise<void> {
 export async function queryRows<T>(db: Database, query: SQL): Promise<T[]> {
   const result = (await db.execute(query)) as unknown;
   return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}
+
+/**
+ * A stable `handle.db` over a connection that may be swapped (a new pool after an outage, a new
+ * owner of the embedded database): every property is read from `current()`'s drizzle instance,
+ * while `instanceof` sees the first one's class.
+ */
+function following(first: Database, current: () => Database): Database {
+  return new Proxy(first, {
+    get: (_target, property) => Reflect.get(current(), property),
+    set: (_target, property, value) => Reflect.set(current(), property, value),
+    has: (_target, property) => Reflect.has(current(), property),
+  });
 }
