@@ -1,5 +1,5 @@
 /**
- * Registers the deployment's feature definitions (pipelines/features/index.ts) in the feature
+ * Registers the deployment's feature definitions (pipelines/flight-delay/features/index.ts) in the feature
  * registry: what `steward apply` does, as a step. Idempotent: an unchanged definition stays.
  */
 import { createHash } from 'node:crypto';
@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { canonicalJson, specOf, type Definition } from '../../src/features/definitions.js';
 import { apply } from '../../src/features/registry.js';
 import { defineStep } from '../../src/pipeline/step.js';
-import { featureDefinitions } from '../features/index.js';
+import { featureDefinitions } from '../flight-delay/features/index.js';
 
 /** The definitions' content: a step's cached result holds only while they are unchanged. */
 export function definitionsFingerprint(definitions: readonly Definition[] = featureDefinitions): string {

@@ -1,6 +1,6 @@
 /**
  * Monitors a window of a model's prediction log against the reference stored with the version
- * (pipelines/drift-retrain-flight-delay.ts): input drift per feature, prediction drift and
+ * (pipelines/flight-delay/drift-retrain-flight-delay.ts): input drift per feature, prediction drift and
  * performance decay on the labelled rows, stored as a drift report (its id is the run's). Not
  * cached: the prediction log and its ground truth change.
  */

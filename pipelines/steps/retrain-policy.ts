@@ -1,5 +1,5 @@
 /**
- * The retraining policy applied to a drift report (pipelines/drift-retrain-flight-delay.ts):
+ * The retraining policy applied to a drift report (pipelines/flight-delay/drift-retrain-flight-delay.ts):
  * triggers, a cool-down between retrains and a maximum per period, decided at the window's end. The
  * decision and its numbers go on the report and in the audit trail, once: a retried step finds its
  * own decision. Not cached: it reads the decisions taken since.

@@ -1,5 +1,5 @@
 /**
- * Batch scoring as a pipeline step (pipelines/score-flights.ts): a registered model version scores
+ * Batch scoring as a pipeline step (pipelines/flight-delay/score-flights.ts): a registered model version scores
  * a Parquet or Arrow file (a path, a `vega:` dataset or an artifact) in bounded batches through
  * src/serving/batch.ts, the same code as `steward score batch`. The scores go to the artifact store,
  * content-addressed, so a retried or rerun step names the same bytes with the same URI. Cached: the

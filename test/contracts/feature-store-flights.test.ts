@@ -16,8 +16,8 @@ import { ingestFlights } from '../../src/datasets/flights.js';
 import { buildFlightTrainingSet, loadTrainingSet } from '../../src/features/flight-training-set.js';
 import { createFeatureStore, getHistoricalFeatures, type FeatureStore } from '../../src/features/index.js';
 import { LocalArtifactStore } from '../../src/registry/artifacts.js';
-import { buildFlightTrainingSetFromStore, flightEntityRows } from '../../pipelines/features/flight-training-set.js';
-import { computeFlightFeatures, flightDelayService, flightFeatureDefinitions } from '../../pipelines/features/flights.js';
+import { buildFlightTrainingSetFromStore, flightEntityRows } from '../../pipelines/flight-delay/features/flight-training-set.js';
+import { computeFlightFeatures, flightDelayService, flightFeatureDefinitions } from '../../pipelines/flight-delay/features/flights.js';
 import { describeEachDriver, useTestDatabase } from '../support/databases.js';
 import { flightSampleFile } from '../support/flight-sample.js';
 

@@ -12,7 +12,7 @@
  * STARTED: the parallel sibling of a trained or evaluated model) count as killed mid-step, so the
  * eight kills cover all ten steps. Each kill is followed by a new worker; the dead attempt is
  * noticed by its heartbeat timeout (20 s), except `trainingSet`, whose timeout is 10 minutes by
- * design (pipelines/steps/build-training-set-from-store.ts): there the test does what an operator would
+ * design (pipelines/flight-delay/steps/build-training-set-from-store.ts): there the test does what an operator would
  * (`temporal activity fail`), failing the dead attempt so that the retry starts now.
  *
  * PGlite by default: the kills wait out seven heartbeat timeouts, so each driver costs about four

@@ -25,15 +25,15 @@ import { ModelHost } from '../../src/serving/model-host.js';
 import { registrySource } from '../../src/serving/model-source.js';
 import { PredictionLog, databaseSink } from '../../src/serving/prediction-log.js';
 import { createScorerServer } from '../../src/serving/server.js';
-import { flightDelayEnrichment } from '../../pipelines/features/enrichments.js';
-import { flightFeatureDefinitions } from '../../pipelines/features/flights.js';
+import { flightDelayEnrichment } from '../../pipelines/flight-delay/features/enrichments.js';
+import { flightFeatureDefinitions } from '../../pipelines/flight-delay/features/flights.js';
 import { describeEachDriver, useTestDatabase } from '../support/databases.js';
 import { registerFixture } from '../support/serving-models.js';
 
 const DAY = 86_400_000;
 const AIRPORTS = ['ORD', 'SFO', 'JFK', 'SEA'];
 
-/** How the flight-delay model's inputs map to the flight_delay service (as pipelines/features/flight-training-set.ts builds them). */
+/** How the flight-delay model's inputs map to the flight_delay service (as pipelines/flight-delay/features/flight-training-set.ts builds them). */
 const FLIGHT_ENRICHMENT = flightDelayEnrichment;
 
 /** The store's values per origin: ORD and SFO fresh, JFK last seen 40 days ago (the view's TTL is 30 days). */

@@ -39,7 +39,7 @@ describe('finding and loading a project', () => {
     expect(combined.pipelines.map((p) => p.name)).toContain('team-train');
     expect(combined.pipelines.map((p) => p.name)).toContain('train-flight-delay');
     expect(combined.steps.has('team.a')).toBe(true);
-    expect(combined.steps.has('trainModel')).toBe(true);
+    expect(combined.steps.has('validateModel')).toBe(true);
     const config = loadConfig({}, dir);
     expect(taskQueueFor(config, combined)).toBe('steward-team');
   });
@@ -79,8 +79,8 @@ describe('finding and loading a project', () => {
     ],
     [
       "a step named like a built-in",
-      `const a = ${step('trainModel')};\nexport default defineProject({ name: 'team', pipelines: [${pipeline('mine', 'a')}] });`,
-      /steward\.config\.ts.*step "trainModel" has the name of a built-in step; rename it/,
+      `const a = ${step('validateModel')};\nexport default defineProject({ name: 'team', pipelines: [${pipeline('mine', 'a')}] });`,
+      /steward\.config\.ts.*step "validateModel" has the name of a built-in step; rename it/,
     ],
     [
       'a pipeline named like a built-in',

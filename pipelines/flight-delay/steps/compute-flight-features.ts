@@ -1,12 +1,12 @@
 /**
- * The flight feature pipeline (pipelines/features/flights.ts): computes origin_delays and
+ * The flight feature pipeline (pipelines/flight-delay/features/flights.ts): computes origin_delays and
  * route_delays from an ingestion's raw flights into the offline store, idempotently.
  */
 import { z } from 'zod';
-import { featureViewDataset, rawFlightsDataset, rowCountFacets } from '../../src/lineage/datasets.js';
-import { defineStep } from '../../src/pipeline/step.js';
+import { featureViewDataset, rawFlightsDataset, rowCountFacets } from '../../../src/lineage/datasets.js';
+import { defineStep } from '../../../src/pipeline/step.js';
 import { FLIGHT_FEATURES_VERSION, computeFlightFeatures as compute } from '../features/flights.js';
-import { definitionsFingerprint } from './apply-features.js';
+import { definitionsFingerprint } from '../../steps/apply-features.js';
 
 export const computeFlightFeatures = defineStep({
   name: 'computeFlightFeatures',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { definePipeline } from '../src/pipeline/definition.js';
+import { definePipeline } from '../../src/pipeline/definition.js';
 import { ingestFlights, summarizeDelays } from './steps/index.js';
 
 /** The foundation demo: ingest US flights of 2001 and summarize departure delays per airport. */

@@ -3,18 +3,18 @@
  * drift reference), idempotently: a retried step finds the version it created.
  */
 import { z } from 'zod';
-import { artifactDataset, modelVersionDataset } from '../../src/lineage/datasets.js';
-import type { Evaluation } from '../../src/ml/flight-delay-model.js';
-import { flightDelayVersionMetadata } from '../../src/ml/flight-delay-report.js';
-import { defineStep } from '../../src/pipeline/step.js';
-import { registerModelVersion } from '../../src/registry/models.js';
-import { recordTrainingRun } from '../../src/registry/runs.js';
+import { artifactDataset, modelVersionDataset } from '../../../src/lineage/datasets.js';
+import type { Evaluation } from '../../../src/ml/flight-delay-model.js';
+import { flightDelayVersionMetadata } from '../../../src/ml/flight-delay-report.js';
+import { defineStep } from '../../../src/pipeline/step.js';
+import { registerModelVersion } from '../../../src/registry/models.js';
+import { recordTrainingRun } from '../../../src/registry/runs.js';
 import { rankingSchema } from './choose-model.js';
 import { referenceProfileSchema } from './profile-reference.js';
 import { algorithmSchema, trainedModelSchema } from './train-model.js';
 
 export const registerModel = defineStep({
-  name: 'registerModel',
+  name: 'registerFlightModel',
   version: '1',
   description: 'Register the chosen model as a new version of the model, with its experiment run and model card.',
   input: z.object({

@@ -4,10 +4,10 @@
  * flights that left before it. buildTrainingSetFromStore builds the same columns through the store.
  */
 import { z } from 'zod';
-import { buildFlightTrainingSet } from '../../src/features/flight-training-set.js';
-import { artifactDataset, rawFlightsDataset, rowCountFacets } from '../../src/lineage/datasets.js';
-import type { OutputDataset } from '../../src/lineage/openlineage.js';
-import { defineStep } from '../../src/pipeline/step.js';
+import { buildFlightTrainingSet } from '../../../src/features/flight-training-set.js';
+import { artifactDataset, rawFlightsDataset, rowCountFacets } from '../../../src/lineage/datasets.js';
+import type { OutputDataset } from '../../../src/lineage/openlineage.js';
+import { defineStep } from '../../../src/pipeline/step.js';
 
 /** A training set artifact (Arrow IPC) and what it holds: what the trainer's steps read. */
 export const trainingSetSchema = z.object({
@@ -39,7 +39,7 @@ export const trainingSetInput = z.object({
 });
 
 export const buildTrainingSet = defineStep({
-  name: 'buildTrainingSet',
+  name: 'buildFlightTrainingSet',
   version: '1',
   description: 'Build the point-in-time flight-delay training set from raw flights.',
   input: trainingSetInput,

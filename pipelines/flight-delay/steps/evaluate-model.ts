@@ -4,10 +4,10 @@
  * the model card. It runs in a thread of the CPU pool.
  */
 import { z } from 'zod';
-import { evaluateFlightDelayModel } from '../../src/ml/flight-delay-model.js';
-import { artifactDataset } from '../../src/lineage/datasets.js';
-import { defineStep } from '../../src/pipeline/step.js';
-import type { BehaviourMetadata, CurvesMetadata, FairnessMetadata } from '../../src/registry/version-metadata.js';
+import { evaluateFlightDelayModel } from '../../../src/ml/flight-delay-model.js';
+import { artifactDataset } from '../../../src/lineage/datasets.js';
+import { defineStep } from '../../../src/pipeline/step.js';
+import type { BehaviourMetadata, CurvesMetadata, FairnessMetadata } from '../../../src/registry/version-metadata.js';
 
 /**
  * An evaluation (Evaluation in src/ml/flight-delay-model.ts). Fairness, behaviour and curves are
@@ -32,7 +32,7 @@ export const evaluationSchema = z.object({
 export type ModelEvaluation = z.output<typeof evaluationSchema>;
 
 export const evaluateModel = defineStep({
-  name: 'evaluateModel',
+  name: 'evaluateFlightModel',
   // v2: also the validation set, fairness by origin hub size, behavioural checks and curves for the model card.
   version: '2',
   description: 'Evaluate an ONNX model on the held-out most recent flights.',

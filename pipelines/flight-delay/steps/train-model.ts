@@ -4,9 +4,9 @@
  * training runs in a thread of the CPU pool; its progress is the step's heartbeat.
  */
 import { z } from 'zod';
-import { trainFlightDelayModel } from '../../src/ml/flight-delay-model.js';
-import { artifactDataset } from '../../src/lineage/datasets.js';
-import { defineStep } from '../../src/pipeline/step.js';
+import { trainFlightDelayModel } from '../../../src/ml/flight-delay-model.js';
+import { artifactDataset } from '../../../src/lineage/datasets.js';
+import { defineStep } from '../../../src/pipeline/step.js';
 
 export const algorithmSchema = z.enum(['logistic-regression', 'gradient-boosting']);
 
@@ -32,7 +32,7 @@ export const trainedModelSchema = z.object({
 export type TrainedModel = z.output<typeof trainedModelSchema>;
 
 export const trainModel = defineStep({
-  name: 'trainModel',
+  name: 'trainFlightModel',
   // v2: the algorithm is an input (logistic regression or gradient-boosted trees).
   version: '2',
   description: 'Train a flight-delay model and export it to ONNX.',

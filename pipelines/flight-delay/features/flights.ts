@@ -13,12 +13,12 @@
  * know about times the data does not cover.
  */
 import { createHash } from 'node:crypto';
-import type { Database } from '../../src/db/client.js';
-import { copyColumnsOut, literal } from '../../src/features/bulk.js';
-import { entity, featureService, featureView, onDemandFeatureView, type FeatureValue } from '../../src/features/definitions.js';
-import { ingest, type IngestResult } from '../../src/features/ingestion.js';
-import { batchSource, type SourceBatch } from '../../src/features/sources.js';
-import { NotFoundError } from '../../src/errors.js';
+import type { Database } from '../../../src/db/client.js';
+import { copyColumnsOut, literal } from '../../../src/features/bulk.js';
+import { entity, featureService, featureView, onDemandFeatureView, type FeatureValue } from '../../../src/features/definitions.js';
+import { ingest, type IngestResult } from '../../../src/features/ingestion.js';
+import { batchSource, type SourceBatch } from '../../../src/features/sources.js';
+import { NotFoundError } from '../../../src/errors.js';
 
 /** Bump when the computation below changes: the views' content hash includes it, so a rerun is ingested anew. */
 export const FLIGHT_FEATURES_VERSION = 1;

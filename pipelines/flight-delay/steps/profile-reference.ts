@@ -4,9 +4,9 @@
  * written as one JSON artifact. It runs in a thread of the CPU pool.
  */
 import { z } from 'zod';
-import { profileFlightDelayReference } from '../../src/ml/flight-delay-model.js';
-import { artifactDataset } from '../../src/lineage/datasets.js';
-import { defineStep } from '../../src/pipeline/step.js';
+import { profileFlightDelayReference } from '../../../src/ml/flight-delay-model.js';
+import { artifactDataset } from '../../../src/lineage/datasets.js';
+import { defineStep } from '../../../src/pipeline/step.js';
 
 /** Where the reference profile is and what it covers (ReferenceProfileResult), stored in the version's metadata. */
 export const referenceProfileSchema = z.object({
@@ -20,7 +20,7 @@ export const referenceProfileSchema = z.object({
 });
 
 export const profileReference = defineStep({
-  name: 'profileReference',
+  name: 'profileFlightReference',
   version: '1',
   description: "Profile the training rows' features and the model's validation predictions for drift monitoring.",
   input: z.object({

@@ -1,10 +1,10 @@
 /** Ingests a Parquet or Arrow file into a feature view's offline store, idempotently by content. */
 import { z } from 'zod';
-import { resolveSource } from '../../src/datasets/flights.js';
-import { ingest } from '../../src/features/ingestion.js';
-import { arrowSource, parquetSource, sha256File } from '../../src/features/sources.js';
-import { featureViewDataset, rowCountFacets, sourceDataset } from '../../src/lineage/datasets.js';
-import { defineStep } from '../../src/pipeline/step.js';
+import { resolveSource } from '../../../src/datasets/flights.js';
+import { ingest } from '../../../src/features/ingestion.js';
+import { arrowSource, parquetSource, sha256File } from '../../../src/features/sources.js';
+import { featureViewDataset, rowCountFacets, sourceDataset } from '../../../src/lineage/datasets.js';
+import { defineStep } from '../../../src/pipeline/step.js';
 
 export const ingestFeatures = defineStep({
   name: 'ingestFeatures',

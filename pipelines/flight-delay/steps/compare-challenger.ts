@@ -1,18 +1,18 @@
 /**
  * Compares a freshly trained challenger with the champion on the same recent labelled rows
- * (pipelines/challenge-flight-delay.ts): both scored again on the monitored window, which neither
+ * (pipelines/flight-delay/challenge-flight-delay.ts): both scored again on the monitored window, which neither
  * trained on. The comparison lands in the audit trail either way; the step fails (and the champion
  * stays) unless the challenger's ROC AUC is higher by the margin. Not cached: the champion moves.
  */
 import { z } from 'zod';
-import { ValidationError } from '../../src/errors.js';
-import { appendAuditTx } from '../../src/governance/audit.js';
-import { compareOnWindow } from '../../src/monitoring/challenge.js';
-import { defineStep } from '../../src/pipeline/step.js';
-import { instant } from './monitor-drift.js';
+import { ValidationError } from '../../../src/errors.js';
+import { appendAuditTx } from '../../../src/governance/audit.js';
+import { compareOnWindow } from '../../../src/monitoring/challenge.js';
+import { defineStep } from '../../../src/pipeline/step.js';
+import { instant } from '../../steps/monitor-drift.js';
 
 export const compareChallenger = defineStep({
-  name: 'compareChallenger',
+  name: 'compareFlightChallenger',
   version: '1',
   description: 'Compare a challenger with the champion on the same recent labelled rows; stop unless it is better by the margin',
   input: z.object({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { definePipeline } from '../src/pipeline/definition.js';
+import { definePipeline } from '../../src/pipeline/definition.js';
 import { buildTrainingSetFromStore, checkFlightQuality, chooseModel, evaluateModel, ingestFlights, profileReference, registerModel, trainModel } from './steps/index.js';
 
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { definePipeline } from '../src/pipeline/definition.js';
-import { scoreBatch } from './steps/index.js';
+import { definePipeline } from '../../src/pipeline/definition.js';
+import { scoreBatch } from '../steps/index.js';
 
 /** Column names from `--param keep=a,b` (a string) or an array (the HTTP API). */
 const columnList = z.preprocess(

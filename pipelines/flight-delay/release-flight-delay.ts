@@ -10,9 +10,9 @@
  * version serving now and rolled back automatically on a breach) and moves `production` to it.
  */
 import { z } from 'zod';
-import { approvalGate, childPipeline, definePipeline, deployModel, output, param } from '../src/pipeline/definition.js';
-import type { ApprovalPolicy } from '../src/pipeline/spec.js';
-import { promoteModel, validateModel } from './steps/index.js';
+import { approvalGate, childPipeline, definePipeline, deployModel, output, param } from '../../src/pipeline/definition.js';
+import type { ApprovalPolicy } from '../../src/pipeline/spec.js';
+import { promoteModel, validateModel } from '../steps/index.js';
 
 export const releasePolicy: ApprovalPolicy = {
   roles: { technical: 1 },

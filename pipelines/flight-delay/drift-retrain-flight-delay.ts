@@ -22,9 +22,10 @@
  * its own week.
  */
 import { z } from 'zod';
-import { childPipeline, definePipeline, scheduledAt } from '../src/pipeline/definition.js';
-import { eq } from '../src/pipeline/step.js';
-import { monitorDrift, prepareChallenge, retrainPolicy } from './steps/index.js';
+import { childPipeline, definePipeline, scheduledAt } from '../../src/pipeline/definition.js';
+import { eq } from '../../src/pipeline/step.js';
+import { monitorDrift, retrainPolicy } from '../steps/index.js';
+import { prepareChallenge } from './steps/index.js';
 
 const modelName = z.string().regex(/^[a-z][a-z0-9-]*$/).default('flight-delay');
 

@@ -1,8 +1,8 @@
 /** Summarizes an ingestion's departure delays per origin airport (written once per step run). */
 import { z } from 'zod';
-import { summarizeDelays as summarize } from '../../src/datasets/flights.js';
-import { rawFlightsDataset } from '../../src/lineage/datasets.js';
-import { defineStep } from '../../src/pipeline/step.js';
+import { summarizeDelays as summarize } from '../../../src/datasets/flights.js';
+import { rawFlightsDataset } from '../../../src/lineage/datasets.js';
+import { defineStep } from '../../../src/pipeline/step.js';
 
 export const airportDelaySchema = z.object({
   origin: z.string(),

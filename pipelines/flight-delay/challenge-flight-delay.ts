@@ -9,9 +9,10 @@
  * Every comparison and decision lands in the audit trail.
  */
 import { z } from 'zod';
-import { approvalGate, childPipeline, definePipeline, deployModel, output, param } from '../src/pipeline/definition.js';
+import { approvalGate, childPipeline, definePipeline, deployModel, output, param } from '../../src/pipeline/definition.js';
 import { releasePolicy } from './release-flight-delay.js';
-import { compareChallenger, promoteModel, validateModel } from './steps/index.js';
+import { promoteModel, validateModel } from '../steps/index.js';
+import { compareChallenger } from './steps/index.js';
 
 export const challengeFlightDelay = definePipeline({
   name: 'challenge-flight-delay',

@@ -7,14 +7,14 @@
  * name, as float64 with NaN for missing, which is how the trainer's imputation expects missing values.
  */
 import { Table, Utf8, makeVector, tableToIPC, vectorFromArray, type Vector } from 'apache-arrow';
-import type { Database } from '../../src/db/client.js';
-import { NotFoundError, ValidationError } from '../../src/errors.js';
-import { copyColumnsOut, literal } from '../../src/features/bulk.js';
-import { CATEGORICAL_FEATURES, NUMERIC_FEATURES, type TrainingSetResult } from '../../src/features/flight-training-set.js';
-import { getHistoricalFeatures } from '../../src/features/historical.js';
-import { apply } from '../../src/features/registry.js';
-import { valueReader } from '../../src/features/arrow-values.js';
-import type { ArtifactStore } from '../../src/registry/artifacts.js';
+import type { Database } from '../../../src/db/client.js';
+import { NotFoundError, ValidationError } from '../../../src/errors.js';
+import { copyColumnsOut, literal } from '../../../src/features/bulk.js';
+import { CATEGORICAL_FEATURES, NUMERIC_FEATURES, type TrainingSetResult } from '../../../src/features/flight-training-set.js';
+import { getHistoricalFeatures } from '../../../src/features/historical.js';
+import { apply } from '../../../src/features/registry.js';
+import { valueReader } from '../../../src/features/arrow-values.js';
+import type { ArtifactStore } from '../../../src/registry/artifacts.js';
 import { computeFlightFeatures, flightDelayService, flightFeatureDefinitions } from './flights.js';
 
 /** Every flight of an ingestion as an entity row, in departure order, with its label. */

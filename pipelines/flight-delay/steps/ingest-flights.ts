@@ -3,9 +3,9 @@
  * into raw_flights, idempotently by content: a second ingestion of the same rows is reused.
  */
 import { z } from 'zod';
-import { ingestFlights as ingest, sourceFingerprint } from '../../src/datasets/flights.js';
-import { rawFlightsDataset, rowCountFacets, sourceDataset } from '../../src/lineage/datasets.js';
-import { defineStep } from '../../src/pipeline/step.js';
+import { ingestFlights as ingest, sourceFingerprint } from '../../../src/datasets/flights.js';
+import { rawFlightsDataset, rowCountFacets, sourceDataset } from '../../../src/lineage/datasets.js';
+import { defineStep } from '../../../src/pipeline/step.js';
 
 export const ingestFlights = defineStep({
   name: 'ingestFlights',

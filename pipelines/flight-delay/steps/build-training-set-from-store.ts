@@ -1,17 +1,17 @@
 /**
- * The flight-delay training set built through the feature store (pipelines/features/
+ * The flight-delay training set built through the feature store (pipelines/flight-delay/features/
  * flight-training-set.ts): each flight gets the flight_delay service's features as of its
  * departure. Its outputs are buildTrainingSet's plus the feature service used.
  */
 import { z } from 'zod';
-import type { StepAccess } from '../../src/pipeline/step-runtime.js';
-import { viewsOfService } from '../../src/features/definitions.js';
-import { viewSensitivity } from '../../src/governance/catalog.js';
-import { rawFlightsDataset, serviceViewDatasets } from '../../src/lineage/datasets.js';
-import { defineStep } from '../../src/pipeline/step.js';
+import type { StepAccess } from '../../../src/pipeline/step-runtime.js';
+import { viewsOfService } from '../../../src/features/definitions.js';
+import { viewSensitivity } from '../../../src/governance/catalog.js';
+import { rawFlightsDataset, serviceViewDatasets } from '../../../src/lineage/datasets.js';
+import { defineStep } from '../../../src/pipeline/step.js';
 import { buildFlightTrainingSetFromStore } from '../features/flight-training-set.js';
 import { FLIGHT_FEATURES_VERSION, flightDelayService } from '../features/flights.js';
-import { definitionsFingerprint } from './apply-features.js';
+import { definitionsFingerprint } from '../../steps/apply-features.js';
 import { trainingSetDataset, trainingSetInput, trainingSetSchema } from './build-training-set.js';
 
 export const buildTrainingSetFromStore = defineStep({

@@ -1,15 +1,15 @@
 /** Champion-challenger among a run's candidates: the best held-out ROC AUC wins. */
 import { z } from 'zod';
-import { ValidationError } from '../../src/errors.js';
-import { artifactDataset } from '../../src/lineage/datasets.js';
-import { defineStep } from '../../src/pipeline/step.js';
+import { ValidationError } from '../../../src/errors.js';
+import { artifactDataset } from '../../../src/lineage/datasets.js';
+import { defineStep } from '../../../src/pipeline/step.js';
 import { evaluationSchema } from './evaluate-model.js';
 import { algorithmSchema, trainedModelSchema } from './train-model.js';
 
 export const rankingSchema = z.array(z.object({ algorithm: z.string(), rocAuc: z.number() }));
 
 export const chooseModel = defineStep({
-  name: 'chooseModel',
+  name: 'chooseFlightModel',
   version: '1',
   description: 'Choose the candidate with the best held-out ROC AUC.',
   input: z.object({

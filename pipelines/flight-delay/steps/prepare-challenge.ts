@@ -1,5 +1,5 @@
 /**
- * What a challenge needs before it starts (pipelines/drift-retrain-flight-delay.ts): how many of the
+ * What a challenge needs before it starts (pipelines/flight-delay/drift-retrain-flight-delay.ts): how many of the
  * source's flights it trains on. Everything known before the monitored window, and nothing of it,
  * capped at `maxTrainRows`: the comparison on the window's labelled rows is then on flights neither
  * model trained on. Fewer than `minTrainRows` fails the step (and the run) before anything is
@@ -8,11 +8,11 @@
 import { asyncBufferFromFile, parquetMetadataAsync, parquetRead } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { z } from 'zod';
-import { resolveSource } from '../../src/datasets/flights.js';
-import { ValidationError } from '../../src/errors.js';
-import { sourceDataset } from '../../src/lineage/datasets.js';
-import { defineStep } from '../../src/pipeline/step.js';
-import { instant } from './monitor-drift.js';
+import { resolveSource } from '../../../src/datasets/flights.js';
+import { ValidationError } from '../../../src/errors.js';
+import { sourceDataset } from '../../../src/lineage/datasets.js';
+import { defineStep } from '../../../src/pipeline/step.js';
+import { instant } from '../../steps/monitor-drift.js';
 
 /** How many of a time-ordered flights file's first rows departed before `before` (row groups read one at a time, date column only). */
 export async function flightsBefore(sourceRef: string, before: Date): Promise<number> {

@@ -1,6 +1,6 @@
 // Which served models the scorer may enrich from the online store (`steward serve --enrich <model>`),
 // and how their inputs map to the feature service's features (src/serving/enrichment.ts).
-import type { EnricherConfig } from '../../src/serving/enrichment.js';
+import type { EnricherConfig } from '../../../src/serving/enrichment.js';
 import { flightDelayService } from './flights.js';
 
 /** The flight-delay model's store-served inputs; hour, dayOfWeek, month and distance come with the request, origin from its entity key. */
