@@ -30,6 +30,26 @@ export default tseslint.config(
     },
   },
   {
+    // Data flows one way: a project -> the SDK -> pipelines -> workflows -> activities -> services.
+    // A service never reaches back up; only the composition root (src/app: worker, stack) and the
+    // CLI, its front door, wire the layers above together.
+    files: ['src/**/*.ts'],
+    ignores: ['src/app/**', 'src/cli/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+(pipelines|activities|workflows|examples)(/|$)',
+              message: 'src/ is the platform below pipelines, activities, workflows and examples: it may not import them (only src/app, the composition root, and src/cli wire them).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['workflows/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [

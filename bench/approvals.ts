@@ -27,7 +27,7 @@ import { approvalGate, definePipeline, output } from '../src/pipeline/definition
 import { startRun } from '../src/pipeline/runs.js';
 import { defineStep } from '../src/pipeline/step.js';
 import { createLogger } from '../src/platform/logger.js';
-import { workflowBundleFor } from '../src/platform/worker.js';
+import { workflowBundleFor } from '../src/app/worker.js';
 import { LocalArtifactStore } from '../src/registry/artifacts.js';
 import { startLocalTemporal } from './support/local-temporal.js';
 

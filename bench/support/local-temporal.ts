@@ -9,7 +9,7 @@ import { allSearchAttributes } from '../../src/contracts.js';
 import { userCacheDir } from '../../src/platform/config.js';
 import type { Logger } from '../../src/platform/logger.js';
 import { ensureTemporalCli } from '../../src/platform/temporal-cli.js';
-import { installRuntime } from '../../src/platform/worker.js';
+import { installRuntime } from '../../src/app/worker.js';
 
 export async function startLocalTemporal(logger: Logger): Promise<TestWorkflowEnvironment> {
   installRuntime('warn');

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { ValidationError } from '../../src/errors.js';
-import { appendAuditTx } from '../../src/governance/audit.js';
+import { appendAuditTx } from '../../src/audit/index.js';
 import { decideRetrain, type RetrainPolicy } from '../../src/monitoring/policy.js';
 import { getDriftReportRow, recordDriftDecision, retrainDecisionsSince } from '../../src/monitoring/report-store.js';
 import { defineStep } from '../../src/pipeline/step.js';

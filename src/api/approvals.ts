@@ -14,7 +14,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Database } from '../db/client.js';
 import type { Principal } from '../db/schema.js';
 import { issueDecisionCode, listApprovals } from '../governance/approvals.js';
-import { appendAudit } from '../governance/audit.js';
+import { appendAudit } from '../audit/index.js';
 import { approvalView, submitDecision } from '../governance/decisions.js';
 import { authenticate, AuthenticationError } from '../governance/identity.js';
 import { ValidationError } from '../errors.js';

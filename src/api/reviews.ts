@@ -19,7 +19,7 @@ import type { Database } from '../db/client.js';
 import type { Principal } from '../db/schema.js';
 import { isStewardError } from '../errors.js';
 import { listApprovals } from '../governance/approvals.js';
-import { appendAudit, auditTrail } from '../governance/audit.js';
+import { appendAudit, auditTrail } from '../audit/index.js';
 import { approvalView, submitDecision, type ApprovalView } from '../governance/decisions.js';
 import { authenticateToken, AuthenticationError } from '../governance/identity.js';
 import { createSession, endSession, sessionPrincipal, SESSION_TTL_MS } from '../governance/sessions.js';

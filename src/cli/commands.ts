@@ -11,7 +11,7 @@ import type { Command } from 'commander';
 import type { Client } from '@temporalio/client';
 import type { IngestFlightsResult, RunPipelineResult, RunState, SummarizeDelaysResult } from '../contracts.js';
 import type { StartedRun } from '../pipeline/runs.js';
-import type { Stack } from '../platform/stack.js';
+import type { Stack } from '../app/stack.js';
 import { userCacheDir } from '../platform/config.js';
 import { LocalArtifactStore } from '../registry/artifacts.js';
 import { configuredTracing } from '../platform/tracing-config.js';
@@ -276,7 +276,7 @@ async function demo(ctx: Context, rows: string): Promise<void> {
   const { config, logger, json } = ctx;
   if (!json) out('Steward demo: bringing up the embedded stack...');
   const [{ startStack }, { devServerPaths }, { getRunReport, startRun }, { pipelines, findPipeline }] = await Promise.all([
-    import('../platform/stack.js'),
+    import('../app/stack.js'),
     import('../platform/dev-server.js'),
     import('../pipeline/runs.js'),
     catalog(ctx),
@@ -334,7 +334,7 @@ async function demoDeploy(ctx: Context, rows: string, which: 'deploy' | 'rollbac
   const began = Date.now();
   if (!/^[0-9]+$/.test(rows)) throw new ValidationError(`--rows must be a whole number, got "${rows}".`);
   if (!ctx.json) out(`Steward demo (${which === 'deploy' ? 'canary deployment' : 'automatic rollback'}): bringing up the embedded stack...`);
-  const [{ startStack }, { demoDeployment }] = await Promise.all([import('../platform/stack.js'), import('./demo-deploy.js')]);
+  const [{ startStack }, { demoDeployment }] = await Promise.all([import('../app/stack.js'), import('./demo-deploy.js')]);
   const stack = await startStack(ctx.config, ctx.logger, { api: false });
   try {
     const report = await demoDeployment(stack, ctx, new LocalArtifactStore(path.join(ctx.config.home, 'artifacts')), which, Number(rows));
@@ -478,7 +478,7 @@ function renderSummary(result: RunPipelineResult): string {
 }
 
 async function dev(ctx: Context, withApi: boolean): Promise<void> {
-  const [{ startStack }, project] = await Promise.all([import('../platform/stack.js'), ctx.project()]);
+  const [{ startStack }, project] = await Promise.all([import('../app/stack.js'), ctx.project()]);
   const stack = await startStack(ctx.config, ctx.logger, { api: withApi, project });
   const t = stack.temporal;
   if (ctx.json) printJson({ temporal: t, database: { driver: stack.database.driver, location: stack.database.location }, api: stack.api?.url, scorer: stack.scorer?.url });
@@ -508,7 +508,7 @@ async function worker(ctx: Context, healthFile?: string): Promise<void> {
   const [{ locateTemporal }, { openDatabase }, { createWorker }, { configuredScorer }, project] = await Promise.all([
     import('../platform/dev-server.js'),
     import('../db/client.js'),
-    import('../platform/worker.js'),
+    import('../app/worker.js'),
     import('../serving/hosted-scorer.js'),
     ctx.project(),
   ]);

@@ -30,7 +30,7 @@ import { submitDecision } from '../governance/decisions.js';
 import { createPrincipal, listPrincipals, requirePrincipal } from '../governance/identity.js';
 import { findPipeline } from '../pipeline/catalog.js';
 import { getRunReport, startRun } from '../pipeline/runs.js';
-import type { Stack } from '../platform/stack.js';
+import type { Stack } from '../app/stack.js';
 import type { ArtifactStore } from '../registry/artifacts.js';
 import { transitionModelVersion } from '../registry/lifecycle.js';
 import { registerModelVersion } from '../registry/models.js';

@@ -12,7 +12,7 @@ import os from 'node:os';
 import { Option, type Command } from 'commander';
 import type { AuditEntry } from '../db/schema.js';
 import { StewardError, ValidationError } from '../errors.js';
-import type { AuditCheckpoint } from '../governance/audit.js';
+import type { AuditCheckpoint } from '../audit/index.js';
 import type { StewardConfig } from '../platform/config.js';
 import { out, printJson, withDatabase, type CommandContext } from './context.js';
 
@@ -48,7 +48,7 @@ async function parseRoles(text: string): Promise<string[]> {
 
 /** Calls Steward's HTTP API with the caller's token; API errors become StewardErrors with the API's message. */
 export async function api<T>(ctx: CommandContext, token: string | undefined, method: 'GET' | 'POST', pathname: string, body?: unknown): Promise<T> {
-  const { apiUrlOf } = await import('../platform/stack.js');
+  const { apiUrlOf } = await import('../app/stack.js');
   const base = apiUrlOf(ctx.config);
   const secret = token ?? ctx.config.token;
   if (!secret) throw new ValidationError('Reviewer commands need your API token: pass --token or set STEWARD_TOKEN (an operator issues one with `steward tokens create <you>`).');
@@ -370,7 +370,7 @@ Examples:
       const ctx = context();
       const checkpoint = o.checkpoint ? readCheckpoint(o.checkpoint) : undefined;
       const key = ctx.config.auditKey;
-      const { verifyAuditChain } = await import('../governance/audit.js');
+      const { verifyAuditChain } = await import('../audit/index.js');
       const result = await withDatabase(ctx, (db) => verifyAuditChain(db, { ...(checkpoint ? { checkpoint } : {}), ...(key ? { key } : {}) }));
       if (ctx.json) printJson(result);
       else if (result.ok) {
@@ -389,7 +389,7 @@ Examples:
     .action(async (o: { out?: string }) => {
       const ctx = context();
       const key = ctx.config.auditKey;
-      const { auditCheckpoint } = await import('../governance/audit.js');
+      const { auditCheckpoint } = await import('../audit/index.js');
       const checkpoint = await withDatabase(ctx, (db) => auditCheckpoint(db, key ? { key } : {}));
       if (!checkpoint) throw new ValidationError('The audit trail has no entries yet, so there is no head to checkpoint.');
       if (o.out) fs.writeFileSync(o.out, `${JSON.stringify(checkpoint, null, 2)}\n`, { flag: 'wx' });
@@ -406,7 +406,7 @@ Examples:
     .action(async (o: { model?: string; approval?: string; principal?: string; limit: string }) => {
       const ctx = context();
       const limit = Number(o.limit);
-      const { auditTrail } = await import('../governance/audit.js');
+      const { auditTrail } = await import('../audit/index.js');
       const entries = await withDatabase(ctx, async (db) => {
         if (o.model) {
           const [name] = o.model.split('@');

@@ -171,7 +171,7 @@ Examples:
         return n;
       };
       const began = Date.now();
-      const [{ startStack }, { replayDrift, writeTimeline }] = await Promise.all([import('../platform/stack.js'), import('./demo-drift.js')]);
+      const [{ startStack }, { replayDrift, writeTimeline }] = await Promise.all([import('../app/stack.js'), import('./demo-drift.js')]);
       // The stack hosts the scorer the challengers deploy to, unless STEWARD_SCORER_URL names one.
       const stack = await startStack(ctx.config, ctx.logger, { api: false });
       try {

@@ -53,7 +53,7 @@ async function start(ctx: CommandContext, options: StartOptions): Promise<void> 
 
   const [{ Connection }, { startStack }, { devServerPaths }, { startRun, getRunReport }, { renderReport, renderStep, workflowUrl }, { runExitCode, waitForRun }] = await Promise.all([
     import('@temporalio/client'),
-    import('../platform/stack.js'),
+    import('../app/stack.js'),
     import('../platform/dev-server.js'),
     import('../pipeline/runs.js'),
     import('./render.js'),

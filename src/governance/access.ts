@@ -16,7 +16,7 @@ import { and, eq } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { accessGrants, principals, type AccessGrantRow } from '../db/schema.js';
 import { ValidationError } from '../errors.js';
-import { appendAudit } from './audit.js';
+import { appendAudit } from '../audit/index.js';
 import { checkRoles, describeRoles, PermissionDeniedError } from './identity.js';
 
 export const PERMISSIONS = ['read', 'write', 'train-on', 'deploy', 'approve'] as const;

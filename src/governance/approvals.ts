@@ -17,7 +17,7 @@ import { approvals, decisionCodes, modelVersions, principals, type ApprovalRow }
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import type { ApprovalPolicy } from '../pipeline/spec.js';
 import { transitionModelVersion } from '../registry/lifecycle.js';
-import { appendAuditTx } from './audit.js';
+import { appendAuditTx } from '../audit/index.js';
 import { describeRoles, PermissionDeniedError, requirePrincipal } from './identity.js';
 
 export const DECISION_CODE_TTL_MS = 60 * 60 * 1000;

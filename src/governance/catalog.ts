@@ -14,7 +14,7 @@ import { catalogDatasets, predictionLog, rawFlights, type CatalogDatasetRow } fr
 import { NotFoundError, ValidationError } from '../errors.js';
 import { outputName, sensitivityOf, type Definition, type FeatureView } from '../features/definitions.js';
 import { tableFields } from '../lineage/datasets.js';
-import { appendAuditTx } from './audit.js';
+import { appendAuditTx } from '../audit/index.js';
 import { PermissionDeniedError } from './identity.js';
 
 export type CatalogKind = CatalogDatasetRow['kind'];

@@ -16,7 +16,7 @@ import { registeredDefinitions } from '../features/registry.js';
 import { datasetLineage, type DatasetLineageNode } from '../lineage/graph.js';
 import { JOB_NAMESPACE } from '../lineage/openlineage.js';
 import { authorize } from './access.js';
-import { appendAuditTx } from './audit.js';
+import { appendAuditTx } from '../audit/index.js';
 
 export interface ErasureResult {
   /** sha256 of `key=value`: how the audit trail names the entity. */

@@ -11,7 +11,7 @@ import { and, asc, eq, isNull } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { apiTokens, principals, webSessions, type ApiToken, type Principal } from '../db/schema.js';
 import { NotFoundError, StewardError, ValidationError } from '../errors.js';
-import { appendAuditTx } from './audit.js';
+import { appendAuditTx } from '../audit/index.js';
 
 /** The caller could not be identified: no token, or one that is unknown, revoked or malformed. */
 export class AuthenticationError extends StewardError {

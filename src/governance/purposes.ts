@@ -12,7 +12,7 @@ import { approvals, approvedPurposes, type ApprovedPurposeRow } from '../db/sche
 import { ConflictError, NotFoundError, StewardError, ValidationError } from '../errors.js';
 import { outputName, sensitivityOf, type FeatureService } from '../features/definitions.js';
 import type { ApprovalPolicy } from '../pipeline/spec.js';
-import { appendAuditTx } from './audit.js';
+import { appendAuditTx } from '../audit/index.js';
 
 /** Who grants a purpose: one compliance reviewer, never the one who asked. */
 export const PURPOSE_POLICY: ApprovalPolicy = { roles: { compliance: 1 }, deadline: '7 days', remindBefore: ['1 day'], separationOfDuties: true };

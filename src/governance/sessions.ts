@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { and, eq, gt, lte } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { apiTokens, principals, webSessions, type Principal } from '../db/schema.js';
-import { appendAuditTx } from './audit.js';
+import { appendAuditTx } from '../audit/index.js';
 import { requirePrincipal, sha256 } from './identity.js';
 
 export const SESSION_TTL_MS = 8 * 60 * 60 * 1000;

@@ -14,7 +14,7 @@ import { modelAliases, type ModelVersion } from '../db/schema.js';
 import { isStewardError, NotFoundError, StewardError } from '../errors.js';
 import { authorize } from '../governance/access.js';
 import { factsFromMetadata } from '../governance/approvals.js';
-import { appendAudit } from '../governance/audit.js';
+import { appendAudit } from '../audit/index.js';
 import { appendHistory, checkChange, type ChangeContext } from './history.js';
 import { lockModel, requireModel, requireVersion } from './lookup.js';
 import { checkAliasName, checkModelName } from './names.js';

@@ -6,7 +6,7 @@ import { and, asc, eq, or } from 'drizzle-orm';
 import type { Database, Transaction } from '../db/client.js';
 import { modelHistory, type ModelHistoryEvent } from '../db/schema.js';
 import { ValidationError } from '../errors.js';
-import { appendAuditTx } from '../governance/audit.js';
+import { appendAuditTx } from '../audit/index.js';
 
 /** Who asks for a change and why; both are required so the trail can answer an auditor. */
 export interface ChangeContext {

@@ -15,7 +15,7 @@ import type { Database, Transaction } from '../db/client.js';
 import { once } from '../db/idempotency.js';
 import { deployments, modelAliases, type DeploymentRow } from '../db/schema.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
-import { appendAuditTx } from '../governance/audit.js';
+import { appendAuditTx } from '../audit/index.js';
 import { APPROVED_STATUSES, notApprovedMessage } from '../registry/aliases.js';
 import { requireVersion } from '../registry/lookup.js';
 import { checkAliasName, checkModelName } from '../registry/names.js';

@@ -7,7 +7,7 @@
 import { expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors.js';
 import { authorize, decideAccess, grantAccess, listGrants, revokeAccess } from '../../src/governance/access.js';
-import { auditTrail } from '../../src/governance/audit.js';
+import { auditTrail } from '../../src/audit/index.js';
 import { createPrincipal, PermissionDeniedError, setDisabled } from '../../src/governance/identity.js';
 import { allLineageEvents, createLineageSink } from '../../src/lineage/store.js';
 import { runStepWithCache, type StepAuthorizer, type StepImplementations } from '../../src/pipeline/step-runtime.js';

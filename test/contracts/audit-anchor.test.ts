@@ -7,7 +7,7 @@
 import { sql } from 'drizzle-orm';
 import { expect, it } from 'vitest';
 import { auditHead, auditLog } from '../../src/db/schema.js';
-import { appendAudit, auditCheckpoint, checkpointSigned, verifyAuditChain } from '../../src/governance/audit.js';
+import { appendAudit, auditCheckpoint, checkpointSigned, verifyAuditChain } from '../../src/audit/index.js';
 import { describeEachDriver, useTestDatabase } from '../support/databases.js';
 
 describeEachDriver('audit chain anchor', (driver) => {
@@ -83,7 +83,7 @@ describeEachDriver('audit chain anchor', (driver) => {
     const checkpoint = (await auditCheckpoint(db(), { key: KEY }))!;
     expect((await verifyAuditChain(db(), { checkpoint, key: KEY })).checkpoint).toEqual({ seq: checkpoint.seq, hash: checkpoint.hash, signed: true });
     // Rewrite the checkpointed entry's content and recompute every hash from it (as a tamperer with the code would).
-    const { entryHash } = await import('../../src/governance/audit.js');
+    const { entryHash } = await import('../../src/audit/index.js');
     const rows = await db().select().from(auditLog).orderBy(sql`seq asc`);
     let prev = rows.find((r) => r.seq === checkpoint.seq - 1)!.hash;
     const statements: string[] = [];

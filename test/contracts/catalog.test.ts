@@ -5,7 +5,7 @@
  */
 import { expect, it } from 'vitest';
 import { NotFoundError } from '../../src/errors.js';
-import { auditTrail } from '../../src/governance/audit.js';
+import { auditTrail } from '../../src/audit/index.js';
 import { builtinCatalog, catalogFromDefinitions, editCatalogEntry, listCatalog, registerCatalog, searchCatalog, showCatalogEntry } from '../../src/governance/catalog.js';
 import { entity, featureService, featureView } from '../../src/features/index.js';
 import { PermissionDeniedError } from '../../src/governance/identity.js';

@@ -11,7 +11,7 @@ import { queryRows } from '../../src/db/client.js';
 import { predictionLog } from '../../src/db/schema.js';
 import { NotFoundError, ValidationError } from '../../src/errors.js';
 import { apply, ingest, materialize, tableSource } from '../../src/features/index.js';
-import { auditTrail } from '../../src/governance/audit.js';
+import { auditTrail } from '../../src/audit/index.js';
 import { grantAccess } from '../../src/governance/access.js';
 import { eraseEntity } from '../../src/governance/erasure.js';
 import { createPrincipal } from '../../src/governance/identity.js';

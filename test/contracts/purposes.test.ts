@@ -9,7 +9,7 @@ import { expect, it } from 'vitest';
 import { ConflictError } from '../../src/errors.js';
 import { apply, featureService, getHistoricalFeatures, ingest, tableSource } from '../../src/features/index.js';
 import { closeApproval, openApproval } from '../../src/governance/approvals.js';
-import { auditTrail } from '../../src/governance/audit.js';
+import { auditTrail } from '../../src/audit/index.js';
 import { PURPOSE_POLICY, PurposeNotApprovedError, approvedPurposesOf, piiFeaturesOf, recordApprovedPurpose } from '../../src/governance/purposes.js';
 import { describeEachDriver, useTestDatabase } from '../support/databases.js';
 import { customer, profile } from '../support/customer-features.js';

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
 import { modelHistory, modelVersions } from '../../src/db/schema.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../src/errors.js';
-import { auditTrail } from '../../src/governance/audit.js';
+import { auditTrail } from '../../src/audit/index.js';
 import { grantAccess } from '../../src/governance/access.js';
 import { createPrincipal, PermissionDeniedError } from '../../src/governance/identity.js';
 import { AliasRefusedError, setAlias, unsetAlias, type SetAliasInput } from '../../src/registry/aliases.js';

@@ -5,7 +5,7 @@
 import { expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { webSessions } from '../../src/db/schema.js';
-import { auditTrail } from '../../src/governance/audit.js';
+import { auditTrail } from '../../src/audit/index.js';
 import { createPrincipal, setDisabled, sha256 } from '../../src/governance/identity.js';
 import { createSession, endSession, sessionPrincipal, SESSION_TTL_MS } from '../../src/governance/sessions.js';
 import { NotFoundError } from '../../src/errors.js';

@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, queryRows, type DatabaseHandle } from '../../src/db/client.js';
 import { auditLog } from '../../src/db/schema.js';
 import { serveEmbeddedDatabase } from '../../src/db/shared-server.js';
-import { appendAudit, appendAuditTx, verifyAuditChain } from '../../src/governance/audit.js';
+import { appendAudit, appendAuditTx, verifyAuditChain } from '../../src/audit/index.js';
 import type { SharedDbCommand } from '../support/shared-db-process.js';
 
 const script = fileURLToPath(new URL('../support/shared-db-process.ts', import.meta.url));

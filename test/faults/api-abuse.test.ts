@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApi } from '../../src/api/server.js';
 import { auditLog, webSessions } from '../../src/db/schema.js';
-import { auditTrail } from '../../src/governance/audit.js';
+import { auditTrail } from '../../src/audit/index.js';
 import { createPrincipal, issueToken, revokeToken, setDisabled } from '../../src/governance/identity.js';
 import { useTemporalWorker } from '../support/temporal.js';
 import { testPipelines } from '../support/test-pipelines.js';

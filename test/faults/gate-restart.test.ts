@@ -21,7 +21,7 @@ import type { RunPipelineResult } from '../../src/contracts.js';
 import type { DatabaseHandle } from '../../src/db/client.js';
 import { approvals, decisionCodes, modelVersions, type Principal } from '../../src/db/schema.js';
 import { listApprovals } from '../../src/governance/approvals.js';
-import { auditTrail, verifyAuditChain } from '../../src/governance/audit.js';
+import { auditTrail, verifyAuditChain } from '../../src/audit/index.js';
 import { approvalView, submitDecision } from '../../src/governance/decisions.js';
 import { createPrincipal } from '../../src/governance/identity.js';
 import { approvalGate, definePipeline, output } from '../../src/pipeline/definition.js';

@@ -46,10 +46,10 @@ import {
   rawFlights,
   stepCache,
 } from '../../src/db/schema.js';
-import { verifyAuditChain } from '../../src/governance/audit.js';
+import { verifyAuditChain } from '../../src/audit/index.js';
 import { findPipeline } from '../../src/pipeline/catalog.js';
 import { startRun } from '../../src/pipeline/runs.js';
-import { workflowBundleFor } from '../../src/platform/worker.js';
+import { workflowBundleFor } from '../../src/app/worker.js';
 import { pipelines } from '../../pipelines/index.js';
 import { availableDrivers, createTestDatabase, type DriverName, type TestDatabase } from '../support/databases.js';
 import { flightSampleFile } from '../support/flight-sample.js';

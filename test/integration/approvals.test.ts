@@ -14,7 +14,7 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import type { RunPipelineResult } from '../../src/contracts.js';
 import type { Principal } from '../../src/db/schema.js';
 import { issueDecisionCode, listApprovals, requireApproval } from '../../src/governance/approvals.js';
-import { auditTrail, verifyAuditChain } from '../../src/governance/audit.js';
+import { auditTrail, verifyAuditChain } from '../../src/audit/index.js';
 import { approvalView, submitDecision } from '../../src/governance/decisions.js';
 import { createPrincipal, issueToken, PermissionDeniedError } from '../../src/governance/identity.js';
 import { createApi } from '../../src/api/server.js';

@@ -17,7 +17,7 @@ import type { FastifyInstance } from 'fastify';
 import { createApi } from '../../src/api/server.js';
 import type { RunPipelineResult } from '../../src/contracts.js';
 import { approvals, webSessions } from '../../src/db/schema.js';
-import { auditTrail } from '../../src/governance/audit.js';
+import { auditTrail } from '../../src/audit/index.js';
 import { approvalView } from '../../src/governance/decisions.js';
 import { createPrincipal, issueToken } from '../../src/governance/identity.js';
 import { findPipeline } from '../../src/pipeline/catalog.js';

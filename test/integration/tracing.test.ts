@@ -19,7 +19,7 @@ import type { Database } from '../../src/db/client.js';
 import { findPipeline } from '../../src/pipeline/catalog.js';
 import { startRun } from '../../src/pipeline/runs.js';
 import { Tracing } from '../../src/platform/tracing.js';
-import { createWorker } from '../../src/platform/worker.js';
+import { createWorker } from '../../src/app/worker.js';
 import { LocalArtifactStore } from '../../src/registry/artifacts.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { bundleCacheDir, quietLogger, startTemporal } from '../support/temporal.js';

@@ -8,7 +8,7 @@ import readline from 'node:readline';
 import { count, eq } from 'drizzle-orm';
 import { openDatabase } from '../../src/db/client.js';
 import { auditLog } from '../../src/db/schema.js';
-import { appendAudit, appendAuditTx, verifyAuditChain } from '../../src/governance/audit.js';
+import { appendAudit, appendAuditTx, verifyAuditChain } from '../../src/audit/index.js';
 
 export type SharedDbCommand =
   | { id: number; op: 'append'; actor: string; n: number }

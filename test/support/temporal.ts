@@ -15,7 +15,7 @@ import type { Pipeline } from '../../src/pipeline/definition.js';
 import type { Step } from '../../src/pipeline/step.js';
 import { pipelines } from '../../pipelines/index.js';
 import { createLogger } from '../../src/platform/logger.js';
-import { createWorker, installRuntime } from '../../src/platform/worker.js';
+import { createWorker, installRuntime } from '../../src/app/worker.js';
 import { LocalArtifactStore, type ArtifactStore } from '../../src/registry/artifacts.js';
 import type { LineageOptions } from '../../src/lineage/store.js';
 import type { ScorerAdmin } from '../../src/serving/scorer-client.js';

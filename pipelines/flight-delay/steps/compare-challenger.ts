@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { ValidationError } from '../../../src/errors.js';
-import { appendAuditTx } from '../../../src/governance/audit.js';
+import { appendAuditTx } from '../../../src/audit/index.js';
 import { compareOnWindow } from '../../../src/monitoring/challenge.js';
 import { defineStep } from '../../../src/pipeline/step.js';
 import { instant } from '../../steps/monitor-drift.js';

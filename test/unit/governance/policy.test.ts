@@ -3,7 +3,7 @@
  * requirements evaluated against a candidate's facts, and the audit chain's canonical hashing.
  */
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, entryHash, GENESIS_HASH } from '../../../src/governance/audit.js';
+import { canonicalJson, entryHash, GENESIS_HASH } from '../../../src/audit/index.js';
 import { factsFromMetadata, requiredRoles } from '../../../src/governance/approvals.js';
 import { approvalGate } from '../../../src/pipeline/definition.js';
 

@@ -10,7 +10,7 @@ import proto from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/platform/logger.js';
-import { installRuntime, workflowBundleFor } from '../../../src/platform/worker.js';
+import { installRuntime, workflowBundleFor } from '../../../src/app/worker.js';
 
 // One folder per generation of workflow code; every generation must keep replaying.
 const dir = new URL('../../fixtures/histories/', import.meta.url);

@@ -10,21 +10,21 @@ import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { builtinProject } from '../../pipelines/index.js';
-import { taskQueueFor } from '../app/project.js';
+import { taskQueueFor } from './project.js';
 import type { Project } from '../project/define.js';
 import { createApi } from '../api/server.js';
 import { LocalArtifactStore } from '../registry/artifacts.js';
 import { openDatabase, type DatabaseHandle } from '../db/client.js';
 import { startHostedScorer, type HostedScorer } from '../serving/hosted-scorer.js';
 import { httpScorerAdmin } from '../serving/scorer-client.js';
-import type { StewardConfig } from './config.js';
-import { ensureTemporal, type TemporalEndpoint } from './dev-server.js';
-import type { Logger } from './logger.js';
+import type { StewardConfig } from '../platform/config.js';
+import { ensureTemporal, type TemporalEndpoint } from '../platform/dev-server.js';
+import type { Logger } from '../platform/logger.js';
 import { ConfigError } from '../errors.js';
-import { firstFreePort } from './ports.js';
-import { connectClient } from './temporal.js';
+import { firstFreePort } from '../platform/ports.js';
+import { connectClient } from '../platform/temporal.js';
 import { createWorker } from './worker.js';
-import { configuredTracing } from './tracing-config.js';
+import { configuredTracing } from '../platform/tracing-config.js';
 
 export interface Stack {
   /** What the worker runs and the API offers: Steward's built-ins and the team's project. */

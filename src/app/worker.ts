@@ -10,11 +10,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../../activities/index.js';
-import type { LogLevel } from './config.js';
-import type { Logger } from './logger.js';
-import { sdkLogFunction } from './sdk-log.js';
-import type { Tracing } from './tracing.js';
-import { workflowTracingModules } from './tracing-config.js';
+import type { LogLevel } from '../platform/config.js';
+import type { Logger } from '../platform/logger.js';
+import { sdkLogFunction } from '../platform/sdk-log.js';
+import type { Tracing } from '../platform/tracing.js';
+import { workflowTracingModules } from '../platform/tracing-config.js';
 
 /**
  * The workflows' entry point for webpack: workflows/index.ts beside the sources when this module runs
