@@ -98,8 +98,23 @@ export interface ReferenceProfile {
   emptyFeatures: string[];
   /** The model's score on the validation rows. */
   prediction: ColumnReference;
-  /** The model's metrics on the validation rows, the baseline for performance decay. */
-  validation: { rows: number; positives: number; rocAuc: number; logLoss: number; from: string; to: string };
+  /**
+   * The model's metrics on the validation rows, the baseline for performance decay. `rocAuc` and
+   * `logLoss` are a classifier's (0 for a regression model, whose `task` says so); `metrics` holds
+   * every metric of the task (src/ml/tabular/task.ts), and `primaryMetric` the one decay is measured on.
+   * Profiles written before tasks existed have neither: they are binary classifiers judged on rocAuc.
+   */
+  validation: {
+    rows: number;
+    positives: number;
+    rocAuc: number;
+    logLoss: number;
+    from: string;
+    to: string;
+    task?: 'binary-classification' | 'regression';
+    primaryMetric?: string;
+    metrics?: Record<string, number>;
+  };
   training: { rows: number; to: string };
 }
 

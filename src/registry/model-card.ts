@@ -9,6 +9,7 @@
  * @example
  * const html = await renderModelCard(db, 'flight-delay', 'champion', { format: 'html' });
  */
+import { metricLabel } from '../ml/tabular/task.js';
 import { and, desc, eq } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { driftReports, type ModelHistoryEvent } from '../db/schema.js';
@@ -276,7 +277,7 @@ function monitoring(card: ModelCard): Block[] {
           kind: 'facts',
           rows: [
             ['Reference statistics', `${r.features.length} features over ${whole(r.trainRows)} training rows; predictions over ${whole(r.validationRows)} validation rows`],
-            ['Decay is measured against', `validation ROC AUC ${r.validationRocAuc.toFixed(4)}`],
+            ['Decay is measured against', r.primaryMetric && r.validationMetric !== undefined ? `validation ${metricLabel(r.primaryMetric)} ${r.validationMetric.toFixed(4)}` : r.validationRocAuc !== undefined ? `validation ROC AUC ${r.validationRocAuc.toFixed(4)}` : 'no recorded validation metric'],
             ...(r.emptyFeatures?.length ? [['Features with no training values', r.emptyFeatures.join(', ')] as [string, string]] : []),
           ],
         }

@@ -1,12 +1,13 @@
 /**
  * What a model version carries for its model card beyond the registry's columns: purpose, owner,
- * the training window, the features with their sensitivity, the validation set the metrics were
- * measured on, the fairness report, behavioural check results and evaluation curves. Stored in
+ * intended use and limitations, the training window, the features with their sensitivity, the
+ * validation set the metrics were measured on, the fairness reports (a classifier's or a
+ * regressor's, per declared column), behavioural check results and evaluation curves. Stored in
  * `model_versions.metadata`; checked when a version is registered, and read back section by
  * section so one malformed section (written by an older or foreign writer) does not hide the rest.
  *
  * @example
- * await registerModelVersion(db, { ...version, metadata: { purpose: 'Flag flights at risk of delay', owner: 'ops-analytics' } });
+ * await registerModelVersion(db, { ...version, metadata: { purpose: 'Tell whether it rains tomorrow', owner: 'weather-team' } });
  */
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
@@ -37,7 +38,7 @@ const trainingSchema = z.object({
   to: instant,
   rows: count,
   label: z.string().optional(),
-  /** Where the data came from, e.g. `vega:flights-3m.parquet`. */
+  /** Where the data came from, e.g. `vega:seattle-weather.csv` or `feature service rain_forecast v1`. */
   source: z.string().optional(),
 });
 
@@ -76,6 +77,34 @@ const fairnessSchema = z.object({
   maxEqualOpportunityGap: rate,
 });
 
+/** A regressor's fairness over one column: its RMSE and MAE per group against the overall error (src/ml/tabular/evaluate.ts). */
+const regressionFairnessSchema = z.object({
+  task: z.literal('regression'),
+  column: text,
+  groupColumn: text,
+  groupDescription: text,
+  overall: z.object({ rows: count, rmse: z.number(), mae: z.number() }),
+  groups: z
+    .array(z.object({ group: z.string(), size: count, rmse: z.number(), mae: z.number(), errorRatio: z.number() }))
+    .min(1)
+    .max(200),
+  worstGroup: z.string(),
+  maxErrorRatio: z.number(),
+  maxAllowedErrorRatio: z.number(),
+  passed: z.boolean(),
+});
+
+/** A classifier's fairness over one column, with the declared bound and the verdict. */
+const classificationFairnessReportSchema = fairnessSchema.extend({
+  task: z.literal('binary-classification'),
+  column: text,
+  minAllowedDisparateImpactRatio: z.number(),
+  passed: z.boolean(),
+});
+
+/** Every declared group column's report, in declaration order (a model may declare several). */
+const fairnessReportsSchema = z.array(z.discriminatedUnion('task', [classificationFairnessReportSchema, regressionFairnessSchema])).max(50);
+
 const featureValue = z.union([z.number(), z.string(), z.null()]);
 
 const behaviourSchema = z.object({
@@ -97,9 +126,16 @@ const behaviourSchema = z.object({
 });
 
 const points = z.array(z.number().min(0).max(1)).max(1_000);
+const values = z.array(z.number()).max(1_000);
 const curvesSchema = z.object({
   roc: z.object({ fpr: points, tpr: points }).optional(),
   calibration: z.object({ probPred: points, probTrue: points, counts: z.array(count).max(1_000) }).optional(),
+  /** Regression: actual minus predicted over the validation rows. */
+  residuals: z
+    .object({ mean: z.number(), std: z.number(), quantiles: z.object({ q: points, values }), histogram: z.object({ edges: values, counts: z.array(count).max(1_000) }) })
+    .optional(),
+  /** Regression: per decile of the predictions, the mean prediction and the mean actual value. */
+  predictedVsActual: z.object({ predicted: values, actual: values, counts: z.array(count).max(1_000) }).optional(),
 });
 
 /** Where the version's reference statistics for drift monitoring are (src/monitoring/reference.ts): an artifact, too big for the card. */
@@ -110,17 +146,26 @@ const referenceSchema = z.object({
   emptyFeatures: z.array(z.string()).max(10_000).optional(),
   trainRows: count,
   validationRows: count,
-  /** The validation metric performance decay is measured against. */
-  validationRocAuc: z.number().min(0).max(1),
+  task: z.enum(['binary-classification', 'regression']).optional(),
+  /** A classifier's validation ROC AUC: what decay was measured against before tasks existed (absent for regression models). */
+  validationRocAuc: z.number().min(0).max(1).optional(),
+  /** The metric performance decay is measured on (src/ml/tabular/task.ts PRIMARY_METRIC), and its validation value; absent in older versions, which are judged on validationRocAuc. */
+  primaryMetric: z.string().min(1).max(100).optional(),
+  validationMetric: z.number().optional(),
 });
 
 const SECTIONS = {
   purpose: text,
   owner: z.string().min(1).max(200),
+  /** Who may use the model's scores for what, and the uses it was not built for. */
+  intendedUse: text,
+  limitations: text,
   training: trainingSchema,
   features: z.array(featureSchema).max(10_000),
   validation: validationSchema,
   fairness: fairnessSchema,
+  /** Every declared fairness column's report (classification or regression); `fairness` holds a classifier's worst one for the card and the sign-off. */
+  fairnessReports: fairnessReportsSchema,
   behaviour: behaviourSchema,
   curves: curvesSchema,
   reference: referenceSchema,
@@ -130,6 +175,7 @@ type Sections = typeof SECTIONS;
 export type VersionMetadata = { -readonly [K in keyof Sections]?: z.infer<Sections[K]> };
 export type FeatureMetadata = z.infer<typeof featureSchema>;
 export type FairnessMetadata = z.infer<typeof fairnessSchema>;
+export type FairnessReportMetadata = z.infer<typeof fairnessReportsSchema>[number];
 export type BehaviourMetadata = z.infer<typeof behaviourSchema>;
 export type CurvesMetadata = z.infer<typeof curvesSchema>;
 export type ReferenceMetadata = z.infer<typeof referenceSchema>;
