@@ -13,6 +13,7 @@ import type { CpuPool } from '../src/platform/cpu-pool.js';
 import type { Logger } from '../src/platform/logger.js';
 import { ValidationError } from '../src/errors.js';
 import type { Definition } from '../src/features/definitions.js';
+import type { ExpectationSuite } from '../src/governance/expectations.js';
 import type { ArtifactStore } from '../src/registry/artifacts.js';
 import type { ScorerAdmin } from '../src/serving/scorer-client.js';
 import { createApprovalActivities } from './approvals.js';
@@ -30,6 +31,9 @@ export interface ActivityDependencies {
   steps?: readonly Step[];
   /** The project's feature definitions (Steward's and the team's), for steps that read the store. */
   features?: readonly Definition[];
+  /** The project's expectation suites and its folder (relative data paths), for the built-in data steps. */
+  expectations?: readonly ExpectationSuite[];
+  projectRoot?: string;
   /** The pool CPU-heavy steps run in (default: the process's, sized by STEWARD_CPU_THREADS). */
   cpuPool?: CpuPool;
   logger?: Logger;
@@ -50,7 +54,7 @@ export function createActivities(deps: ActivityDependencies) {
     },
   };
   const steps = stepImplementations(deps.pipelines, deps.steps ?? []);
-  const services: StepServices = { db: deps.db, artifacts: deps.artifacts, writeOptions, ...(deps.features ? { features: deps.features } : {}), ...(deps.cpuPool ? { cpuPool: deps.cpuPool } : {}), ...(deps.logger ? { logger: deps.logger } : {}) };
+  const services: StepServices = { db: deps.db, artifacts: deps.artifacts, writeOptions, ...(deps.features ? { features: deps.features } : {}), ...(deps.expectations ? { expectations: deps.expectations } : {}), ...(deps.projectRoot ? { projectRoot: deps.projectRoot } : {}), ...(deps.cpuPool ? { cpuPool: deps.cpuPool } : {}), ...(deps.logger ? { logger: deps.logger } : {}) };
   const lineage = createLineageSink(deps.db, deps.lineage);
   return withFailureMapping({
     ...createPipelineActivities(deps.db, deps.pipelines, steps, lineage, async (principal, requirement, context) => {

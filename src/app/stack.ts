@@ -13,7 +13,7 @@ import { builtinProject } from '../../pipelines/index.js';
 import { taskQueueFor } from './project.js';
 import type { Project } from '../project/define.js';
 import { createApi } from '../api/server.js';
-import { LocalArtifactStore } from '../registry/artifacts.js';
+import { LocalArtifactStore, type ArtifactStore } from '../registry/artifacts.js';
 import { openDatabase, type DatabaseHandle } from '../db/client.js';
 import { startHostedScorer, type HostedScorer } from '../serving/hosted-scorer.js';
 import { httpScorerAdmin } from '../serving/scorer-client.js';
@@ -33,6 +33,8 @@ export interface Stack {
   taskQueue: string;
   temporal: TemporalEndpoint;
   database: DatabaseHandle;
+  /** Where the worker, the API and the scorer keep and read artifacts. */
+  artifacts: ArtifactStore;
   client: Client;
   worker: Worker;
   /** Resolves when the worker has stopped (after `shutdown()` or a signal). */
@@ -75,6 +77,8 @@ export async function startStack(config: StewardConfig, logger: Logger, options:
         pipelines: project.pipelines,
         steps: [...project.steps.values()],
         features: project.features,
+        expectations: project.expectations,
+        ...(project.source ? { projectRoot: path.dirname(project.source) } : {}),
         logger,
         crashAfterCommit: config.faults.crashAfterCommit,
         lineage: { endpoint: config.lineage.url, logger },
@@ -104,7 +108,7 @@ export async function startStack(config: StewardConfig, logger: Logger, options:
       await workerDone.catch(() => {});
       for (const cleanup of cleanups) await cleanup().catch(() => {});
     };
-    return { project, taskQueue, temporal, database, client, worker, workerDone, api, scorer, shutdown };
+    return { project, taskQueue, temporal, database, artifacts, client, worker, workerDone, api, scorer, shutdown };
   } catch (error) {
     for (const cleanup of cleanups) await cleanup().catch(() => {});
     throw error;

@@ -520,7 +520,7 @@ async function worker(ctx: Context, healthFile?: string): Promise<void> {
       address: temporal.address,
       namespace: temporal.namespace,
       taskQueue: config.taskQueue,
-      activities: { db: database.db, artifacts: new LocalArtifactStore(path.join(config.home, 'artifacts')), pipelines: project.pipelines, steps: [...project.steps.values()], features: project.features, logger, crashAfterCommit: config.faults.crashAfterCommit, scorer: configuredScorer(config), lineage: { endpoint: config.lineage.url, logger } },
+      activities: { db: database.db, artifacts: new LocalArtifactStore(path.join(config.home, 'artifacts')), pipelines: project.pipelines, steps: [...project.steps.values()], features: project.features, expectations: project.expectations, ...(project.source ? { projectRoot: path.dirname(project.source) } : {}), logger, crashAfterCommit: config.faults.crashAfterCommit, scorer: configuredScorer(config), lineage: { endpoint: config.lineage.url, logger } },
       cacheDir: path.join(config.home, 'cache'),
       logger,
       logLevel: config.logLevel,

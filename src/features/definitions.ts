@@ -44,10 +44,30 @@ export interface FeatureField {
   tags: Readonly<Record<string, string>>;
 }
 
+/** Formats a file source can be read from (files.ts). */
+export const FILE_FORMATS = ['csv', 'json', 'jsonl', 'parquet', 'arrow'] as const;
+export type FileFormat = (typeof FILE_FORMATS)[number];
+
+/**
+ * A view whose rows are read from a file (src/features/files.ts): the path (relative to the project's
+ * folder), its format (default from the extension), renames (`view column -> file column`), constants
+ * for columns the file lacks (e.g. a key `station: 'SEA'`), and the column giving the event time, plus
+ * an offset when a row's values are known only later (a day's observations at the end of the day).
+ */
+export interface FileFeatureSource {
+  kind: 'file';
+  path: string;
+  format?: FileFormat;
+  columns?: Readonly<Record<string, string>>;
+  constants?: Readonly<Record<string, string | number | boolean>>;
+  timestamp?: { column?: string; offset?: number | string };
+}
+
 /** Where a view's rows come from: documentation for people, and the default of `steward` commands. */
 export type FeatureSource =
   | { kind: 'parquet'; path: string }
   | { kind: 'arrow'; path: string }
+  | FileFeatureSource
   | { kind: 'pipeline'; name: string; description?: string };
 
 export interface FeatureView {
@@ -231,12 +251,13 @@ export function featureView(input: {
     seen.set(column, role);
   }
   if (!input.owner?.trim()) throw new ValidationError(`The ${where} needs an owner (a person or team to ask about it).`, { view: input.name });
+  const source = input.source?.kind === 'file' ? checkFileSource(input.source, where, input.name, seen) : input.source;
   const view: FeatureView = Object.freeze({
     kind: 'featureView' as const,
     name: input.name,
     entities: Object.freeze([...input.entities]),
     joinKeys: Object.freeze(joinKeys),
-    source: Object.freeze({ ...input.source }),
+    source: Object.freeze({ ...source }),
     features: Object.freeze(features),
     eventTimestamp: input.eventTimestamp,
     createdTimestamp: input.createdTimestamp,
@@ -249,6 +270,43 @@ export function featureView(input: {
     select: (...names: string[]) => projection(view, names),
   });
   return view;
+}
+
+/** A file source's declaration checked against the view's columns (`roles`: column -> its role). */
+function checkFileSource(source: FileFeatureSource, where: string, view: string, roles: ReadonlyMap<string, string>): FileFeatureSource {
+  const fail = (problem: string): never => {
+    throw new ValidationError(`The file source of the ${where} ${problem}`, { view });
+  };
+  if (typeof source.path !== 'string' || !source.path.trim()) fail('needs a path, e.g. { kind: \'file\', path: \'data/weather.csv\' }.');
+  if (source.format !== undefined && !FILE_FORMATS.includes(source.format)) fail(`has format ${JSON.stringify(source.format)}; formats are ${FILE_FORMATS.join(', ')}.`);
+  const known = `the view's columns are ${[...roles.keys()].join(', ')}`;
+  for (const [column, fileColumn] of Object.entries(source.columns ?? {})) {
+    if (!roles.has(column)) fail(`renames "${column}", which is not a column of the view; ${known}.`);
+    if (typeof fileColumn !== 'string' || !fileColumn) fail(`renames "${column}" to ${JSON.stringify(fileColumn)}; give the file's column name.`);
+  }
+  for (const [column, value] of Object.entries(source.constants ?? {})) {
+    if (!roles.has(column)) fail(`sets constant "${column}", which is not a column of the view; ${known}.`);
+    if (!['string', 'number', 'boolean'].includes(typeof value)) fail(`sets constant "${column}" to ${JSON.stringify(value)}; constants are strings, numbers or booleans.`);
+    if (source.columns?.[column] !== undefined) fail(`both renames and sets constant "${column}"; keep one.`);
+  }
+  const timestamp = source.timestamp;
+  let offset: number | string | undefined;
+  if (timestamp !== undefined) {
+    if (typeof timestamp !== 'object' || timestamp === null) fail('has a timestamp that is not an object such as { column: \'date\', offset: \'1d\' }.');
+    if (timestamp.column !== undefined && (typeof timestamp.column !== 'string' || !timestamp.column)) fail(`names timestamp column ${JSON.stringify(timestamp.column)}; give the file's column name.`);
+    if (timestamp.offset !== undefined && timestamp.offset !== 0 && timestamp.offset !== '0') {
+      parseDuration(timestamp.offset, `The timestamp offset of the file source of the ${where}`);
+      offset = timestamp.offset;
+    }
+  }
+  return {
+    kind: 'file',
+    path: source.path,
+    ...(source.format ? { format: source.format } : {}),
+    ...(source.columns ? { columns: Object.freeze({ ...source.columns }) } : {}),
+    ...(source.constants ? { constants: Object.freeze({ ...source.constants }) } : {}),
+    ...(timestamp ? { timestamp: Object.freeze({ ...(timestamp.column ? { column: timestamp.column } : {}), ...(offset !== undefined ? { offset } : {}) }) } : {}),
+  };
 }
 
 export function onDemandFeatureView(input: {

@@ -31,11 +31,15 @@ export type {
   FeatureSource,
   FeatureValue,
   FeatureView,
+  FileFeatureSource,
+  FileFormat,
   KeyType,
   OnDemandFeatureView,
   ValueType,
 } from './definitions.js';
 export { entity, featureRepository, featureService, featureView, onDemandFeatureView, outputName, sensitivityOf } from './definitions.js';
+export type { FileSourceOptions, InferredFileSchema, IngestFileResult, ViewFileSource } from './files.js';
+export { FILE_BATCH_ROWS, fileFormatOf, inferFileSchema, ingestFile, resolveFilePath, viewFileSource } from './files.js';
 export type { HistoricalFeaturesRequest } from './historical.js';
 export { getHistoricalFeatures } from './historical.js';
 export type { IngestOptions, IngestResult, NonFinitePolicy } from './ingestion.js';
@@ -51,6 +55,8 @@ export { describeView } from './inspect.js';
 export type { IngestionSource, SourceBatch, SourceKind } from './sources.js';
 export { arrowSource, batchSource, parquetSource, tableSource } from './sources.js';
 export type { FeatureSummary, ViewStatistics } from './statistics.js';
+export type { BuildTrainingSetOptions, LabelDefinition, LabelTransform, TrainingSetProgress, TrainingSetSummary } from './training-set.js';
+export { buildTrainingSet } from './training-set.js';
 export { getFeatureStatistics } from './statistics.js';
 
 export interface FeatureStore {

@@ -43,7 +43,7 @@ export async function sha256File(file: string): Promise<string> {
 }
 
 /** The file exists, is a regular file and holds something: otherwise a message saying which, before any reader guesses. */
-function requireFile(file: string, format: string): void {
+export function requireFile(file: string, format: string): void {
   const aFile = `${/^[AEIOU]/.test(format) ? 'an' : 'a'} ${format} file`;
   let stat: fs.Stats;
   try {

@@ -8,6 +8,7 @@ import { stepEventKey, stepRunEvent, type StepLineage, type StepRunIdentity } fr
 import type { LineageSink } from '../lineage/store.js';
 import type { OnceOptions } from '../db/idempotency.js';
 import type { Definition } from '../features/definitions.js';
+import type { ExpectationSuite } from '../governance/expectations.js';
 import type { CpuPool } from '../platform/cpu-pool.js';
 import type { Logger } from '../platform/logger.js';
 import type { ArtifactStore } from '../registry/artifacts.js';
@@ -28,6 +29,10 @@ export interface StepServices {
   writeOptions: OnceOptions;
   /** The project's feature definitions (Steward's and the team's), for steps that read the store. */
   features?: readonly Definition[];
+  /** The project's data-quality expectation suites, for steps that check a dataset. */
+  expectations?: readonly ExpectationSuite[];
+  /** The project's folder (where its steward.config.ts is): relative data file paths resolve against it. */
+  projectRoot?: string;
   /** Anything else a deployment wires for its own steps (e.g. the scorer's admin API). */
   extras?: Record<string, unknown>;
 }
