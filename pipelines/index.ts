@@ -12,6 +12,7 @@ import { flightDelaySummary } from './flight-delay/flight-delay-summary.js';
 import { releaseFlightDelay } from './flight-delay/release-flight-delay.js';
 import { scoreFlights } from './flight-delay/score-flights.js';
 import { flightSteps } from './flight-delay/steps/index.js';
+import { modelPipelines } from './models.js';
 import { builtinSteps } from './steps/index.js';
 import { trainFlightDelay } from './flight-delay/train-flight-delay.js';
 
@@ -27,4 +28,6 @@ export const builtinProject = defineProject({
   steps: [...builtinSteps, ...flightSteps],
   features: featureDefinitions,
   enrichments,
+  // A project's declared models become their train, release and drift-retrain pipelines here.
+  modelPipelines: (model, project) => modelPipelines(model, project),
 });

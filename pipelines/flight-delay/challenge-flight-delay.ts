@@ -52,7 +52,7 @@ export const challengeFlightDelay = definePipeline({
       minLabelledRows: p.minLabelledRows,
       reportId: p.reportId,
     });
-    const validate = validateModel.step('validate', { modelName: compare.output.modelName, version: compare.output.version, minRocAuc: p.minRocAuc, behaviour: 'review' });
+    const validate = validateModel.step('validate', { modelName: compare.output.modelName, version: compare.output.version, criteria: [{ metric: 'rocAuc', min: p.minRocAuc }], behaviour: 'review' });
     const signoff = approvalGate('signoff', {
       subject: {
         model: validate.output.modelName,

@@ -51,7 +51,7 @@ export const releaseFlightDelay = definePipeline({
     const validate = validateModel.step('validate', {
       modelName: output('train', 'register', 'modelName'),
       version: output('train', 'register', 'version'),
-      minRocAuc: p.minRocAuc,
+      criteria: [{ metric: 'rocAuc', min: p.minRocAuc }],
       behaviour: p.behaviour,
     });
     const signoff = approvalGate('signoff', {

@@ -1,12 +1,14 @@
 /**
- * Registers the deployment's feature definitions (pipelines/flight-delay/features/index.ts) in the feature
- * registry: what `steward apply` does, as a step. Idempotent: an unchanged definition stays.
+ * Registers the project's feature definitions (those its steward.config.ts declares, with Steward's
+ * built-ins) in the feature registry: what `steward apply` does, as a step. Idempotent: an
+ * unchanged definition stays. A worker given no definitions applies the built-in ones.
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { canonicalJson, specOf, type Definition } from '../../src/features/definitions.js';
 import { apply } from '../../src/features/registry.js';
 import { defineStep } from '../../src/pipeline/step.js';
+import type { StepServices } from '../../src/pipeline/step-runtime.js';
 import { featureDefinitions } from '../flight-delay/features/index.js';
 
 /** The definitions' content: a step's cached result holds only while they are unchanged. */
@@ -18,8 +20,9 @@ export function definitionsFingerprint(definitions: readonly Definition[] = feat
 
 export const applyFeatures = defineStep({
   name: 'applyFeatures',
-  version: '1',
-  description: "Register the deployment's feature definitions.",
+  // v2: the project's definitions (ctx.features), not only the built-in ones.
+  version: '2',
+  description: "Register the project's feature definitions.",
   input: z.object({}),
   output: z.object({
     /** `kind:name` of each definition created or changed. */
@@ -29,9 +32,13 @@ export const applyFeatures = defineStep({
     unchanged: z.number(),
   }),
   run: async (_input, ctx) => {
-    const result = await apply(ctx.db, featureDefinitions);
+    const result = await apply(ctx.db, definitionsOf(ctx));
     const tally = (action: string) => result.items.filter((i) => i.action === action).map((i) => `${i.kind}:${i.name}`);
     return { created: tally('create'), changed: tally('change'), unchanged: tally('unchanged').length };
   },
-  fingerprint: async () => definitionsFingerprint(),
+  fingerprint: async (_input, services) => definitionsFingerprint(definitionsOf(services)),
 });
+
+function definitionsOf(services: StepServices): readonly Definition[] {
+  return services.features?.length ? services.features : featureDefinitions;
+}

@@ -1,8 +1,9 @@
 /**
- * The retraining policy applied to a drift report (pipelines/flight-delay/drift-retrain-flight-delay.ts):
- * triggers, a cool-down between retrains and a maximum per period, decided at the window's end. The
- * decision and its numbers go on the report and in the audit trail, once: a retried step finds its
- * own decision. Not cached: it reads the decisions taken since.
+ * The retraining policy applied to a drift report (the drift-retrain pipelines): triggers, a
+ * cool-down between retrains and a maximum per period, decided at the window's end. The decision and
+ * its numbers (rows, drift share, the decay metric now and at validation, how much worse) go on the
+ * report and in the audit trail, once: a retried step finds its own decision. Not cached: it reads
+ * the decisions taken since.
  */
 import { z } from 'zod';
 import { ValidationError } from '../../src/errors.js';
@@ -30,16 +31,37 @@ const decisionOutput = z.object({
   }),
   retrainsInPeriod: z.number().int(),
   lastRetrainAt: z.string().nullable(),
-  /** What the verdicts rest on (rows, drift share, ROC AUC now and at validation, its drop). */
+  /** What the verdicts rest on: rows, drift share, the decay metric now and at validation and how much worse (named rocAuc, validationRocAuc, rocAucDrop as well when it is ROC AUC). */
   numbers: z.record(z.string(), z.unknown()),
   reportId: z.string(),
   modelName: z.string(),
   version: z.number().int(),
 });
 
+/** The numbers a decision rests on; a report measured on ROC AUC (every report before tasks) keeps the names it always had. */
+export function decisionNumbers(
+  rows: number,
+  report: { driftShare?: number | null; decay?: { metric?: string; current: number | null; reference: number; drop: number | null; relativeDrop?: number | null } },
+): Record<string, unknown> {
+  const decay = report.decay;
+  const metric = decay?.metric ?? 'rocAuc';
+  const numbers: Record<string, unknown> = {
+    rows,
+    driftShare: report.driftShare ?? null,
+    metric,
+    current: decay?.current ?? null,
+    reference: decay?.reference ?? null,
+    drop: decay?.drop ?? null,
+    ...(decay?.relativeDrop !== undefined ? { relativeDrop: decay.relativeDrop } : {}),
+  };
+  if (metric === 'rocAuc') Object.assign(numbers, { rocAuc: decay?.current ?? null, validationRocAuc: decay?.reference ?? null, rocAucDrop: decay?.drop ?? null });
+  return numbers;
+}
+
 export const retrainPolicy = defineStep({
   name: 'retrainPolicy',
-  version: '1',
+  // v2: the decision's numbers name the decay metric (RMSE for a regressor), not only ROC AUC.
+  version: '2',
   description: 'Decide by policy whether a drift report calls for retraining, and record the decision',
   input: z.object({
     modelName: z.string().min(1),
@@ -67,7 +89,7 @@ export const retrainPolicy = defineStep({
       maxRetrainsPerPeriod: input.maxRetrainsPerPeriod,
       periodDays: input.periodDays,
     };
-    const report = row.report as { driftShare?: number | null; decay?: { current: number | null; reference: number; drop: number | null } };
+    const report = row.report as { driftShare?: number | null; decay?: { metric?: string; current: number | null; reference: number; drop: number | null; relativeDrop?: number | null } };
     return db.transaction(async (tx) => {
       // A retried step finds its own decision: the first one stands.
       const again = await getDriftReportRow(tx, input.reportId);
@@ -81,7 +103,7 @@ export const retrainPolicy = defineStep({
           predictionDrift: row.predictionDrift,
           decayed: row.decayed,
           at: row.windowTo,
-          numbers: { rows: row.rows, driftShare: report.driftShare ?? null, rocAuc: report.decay?.current ?? null, validationRocAuc: report.decay?.reference ?? null, rocAucDrop: report.decay?.drop ?? null },
+          numbers: decisionNumbers(row.rows, report),
         },
         previous,
         policy,

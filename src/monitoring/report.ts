@@ -5,6 +5,7 @@
  * window's. Built once from a window's assessment and stored as JSON (report-store.ts); shown by
  * `steward drift report <id>` and embedded as HTML by renderDriftReportHtml (reviewer page, model card).
  */
+import { metricLabel } from '../ml/tabular/task.js';
 import { escapeHtml } from '../registry/model-card-render.js';
 import type { ColumnDriftResult } from './drift.js';
 import type { ColumnReference } from './reference.js';
@@ -290,7 +291,9 @@ export function inputDriftCounts(report: DriftReport): string {
 
 export function decaySummary(decay: DecayResult): string {
   if (!decay.decided) return `not decided: ${decay.reason}`;
-  return `ROC AUC ${decay.current!.toFixed(4)} on ${decay.labelledRows} labelled rows vs ${decay.reference.toFixed(4)} at validation (drop ${decay.drop!.toFixed(4)}, threshold ${decay.threshold}): ${decay.decayed ? 'DECAYED' : 'no decay'}`;
+  const label = metricLabel(decay.metric ?? 'rocAuc');
+  const change = (decay.direction ?? 'higher') === 'higher' ? 'drop' : 'rise';
+  return `${label} ${decay.current!.toFixed(4)} on ${decay.labelledRows} labelled rows vs ${decay.reference.toFixed(4)} at validation (${change} ${decay.drop!.toFixed(4)}, threshold ${decay.threshold}${decay.relative ? ' of the validation value' : ''}): ${decay.decayed ? 'DECAYED' : 'no decay'}`;
 }
 
 /**

@@ -6,7 +6,10 @@
  *
  * - input drift: every feature against its reference (Evidently's rule, detectDatasetDrift);
  * - prediction drift: the scores against the validation set's scores;
- * - performance decay: ROC AUC on the window's labelled rows against the validation ROC AUC.
+ * - performance decay: the reference's primary metric (ROC AUC for a classifier, RMSE for a
+ *   regressor, or whichever the model declared) on the window's labelled rows against its
+ *   validation value, worse by at least the threshold: a drop of ROC AUC, a rise of RMSE. References
+ *   profiled before tasks existed name no metric: they are classifiers judged on ROC AUC.
  *
  * A window with fewer rows than `minRows` decides nothing and says so; too few labelled rows (or
  * only one class among them) leave decay undecided. Missing columns, all-null columns, categories
@@ -17,7 +20,8 @@ import { and, asc, eq, gte, lt, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { predictionGroundTruth, predictionLog } from '../db/schema.js';
 import { NotFoundError, ValidationError } from '../errors.js';
-import { rocAuc } from '../ml/metrics/index.js';
+import { brierScore, logLoss, mae, prAuc, r2, rmse, rocAuc, thresholdMetrics } from '../ml/metrics/index.js';
+import { metricLabel, TASK_METRICS, type MetricDirection, type Task } from '../ml/tabular/task.js';
 import type { ArtifactStore } from '../registry/artifacts.js';
 import { resolveVersion } from '../registry/lookup.js';
 import { readVersionMetadata } from '../registry/version-metadata.js';
@@ -31,9 +35,58 @@ export const WINDOW_DEFAULTS = {
   minRows: 500,
   /** Fewer labelled rows than this and decay is not decided. */
   minLabelledRows: 200,
-  /** Decay when the window's ROC AUC is at least this far below the validation ROC AUC. */
+  /** Decay when the window's metric is at least this much worse than at validation (ROC AUC: 0.05 lower). */
   decayThreshold: 0.05,
 } as const;
+
+/** The threshold of accuracy, precision, recall and f1, as evaluation applies it (src/ml/tabular/score.ts). */
+const DECISION_THRESHOLD = 0.5;
+
+/** Metrics whose values lie in [0, 1]: an absolute decay threshold for them is below 1. */
+const UNIT_METRICS = new Set(['rocAuc', 'prAuc', 'brier', 'accuracy', 'precision', 'recall', 'f1']);
+
+/** One metric of the task on labelled rows (0/1 labels and P(class 1) for a classifier, targets and predictions for a regressor). */
+export function taskMetric(task: Task, metric: string, labels: Float64Array, scores: Float64Array): number {
+  if (!Object.hasOwn(TASK_METRICS[task], metric)) {
+    throw new ValidationError(`"${metric}" is not a metric of ${task}; its metrics are ${Object.keys(TASK_METRICS[task]).join(', ')}.`, { metric, task });
+  }
+  switch (metric) {
+    case 'rocAuc':
+      return rocAuc(labels, scores);
+    case 'prAuc':
+      return prAuc(labels, scores);
+    case 'logLoss':
+      return logLoss(labels, scores);
+    case 'brier':
+      return brierScore(labels, scores);
+    case 'accuracy':
+    case 'precision':
+    case 'recall':
+    case 'f1':
+      return thresholdMetrics(labels, scores, DECISION_THRESHOLD)[metric];
+    case 'rmse':
+      return rmse(labels, scores);
+    case 'mae':
+      return mae(labels, scores);
+    default:
+      return r2(labels, scores);
+  }
+}
+
+/** The metric decay is measured on, its direction, its validation value and the model's task, from a reference profile. */
+export function referenceMetric(reference: ReferenceProfile): { task: Task; metric: string; direction: MetricDirection; value: number } {
+  const task = reference.validation.task ?? 'binary-classification';
+  const metric = reference.validation.primaryMetric ?? 'rocAuc';
+  const direction = TASK_METRICS[task]?.[metric];
+  if (!direction) {
+    throw new ValidationError(`The reference profile measures decay on "${metric}", which is not a metric of ${task}; recompute the reference (profileReference).`, { metric, task });
+  }
+  const value = reference.validation.metrics?.[metric] ?? (metric === 'rocAuc' ? reference.validation.rocAuc : undefined);
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new ValidationError(`The reference profile holds no validation ${metricLabel(metric)} to measure decay against; recompute the reference (profileReference).`, { metric });
+  }
+  return { task, metric, direction, value };
+}
 
 /** The rows of a window, column by column, with scores and labels aligned to them. */
 export interface WindowData {
@@ -48,17 +101,25 @@ export interface WindowData {
 }
 
 export interface DecayResult {
-  metric: 'rocAuc';
+  /** The reference's primary metric (rocAuc for profiles from before tasks). */
+  metric: string;
+  /** Which way is better; absent in reports stored before tasks (rocAuc: higher). */
+  direction?: MetricDirection;
   decided: boolean;
-  /** The validation ROC AUC recorded at training time. */
+  /** The metric on the validation rows, recorded at training time. */
   reference: number;
-  /** ROC AUC on the window's labelled rows; null when not computed. */
+  /** The metric on the window's labelled rows; null when not computed. */
   current: number | null;
-  /** reference - current. */
+  /** How much worse the window is, in the metric's units: reference - current for a higher-is-better metric, current - reference otherwise. */
   drop: number | null;
+  /** drop / |reference|; absent in reports stored before tasks. */
+  relativeDrop?: number | null;
   threshold: number;
+  /** Whether `threshold` is in the metric's units or a share of the reference (absent: absolute). */
+  relative?: boolean;
   decayed: boolean | null;
   labelledRows: number;
+  /** Labelled rows of class 1 (classification; 0 for a regressor). */
   positives: number;
   reason: string | null;
 }
@@ -85,9 +146,11 @@ export interface AssessOptions {
   minRows?: number;
   minLabelledRows?: number;
   decayThreshold?: number;
+  /** The threshold is a share of the validation value (0.1: RMSE 10% above it) rather than an amount of the metric. */
+  decayRelative?: boolean;
   drift?: DatasetDriftOptions;
   /**
-   * Features that follow the calendar (for the flights, `month`): tested and reported, but left out
+   * Features that follow the calendar (a month, a season): tested and reported, but left out
    * of the dataset-drift share, since a window in June differs from a January reference whatever else
    * happens. Each must be one of the model's features.
    */
@@ -99,22 +162,26 @@ export function assessWindow(reference: ReferenceProfile, data: WindowData, opti
   const minRows = positiveInteger(options.minRows ?? WINDOW_DEFAULTS.minRows, 'minRows');
   const minLabelledRows = positiveInteger(options.minLabelledRows ?? WINDOW_DEFAULTS.minLabelledRows, 'minLabelledRows');
   const decayThreshold = options.decayThreshold ?? WINDOW_DEFAULTS.decayThreshold;
-  if (!(decayThreshold > 0 && decayThreshold < 1)) throw new ValidationError(`decayThreshold must be between 0 and 1, got ${decayThreshold}.`);
+  const relative = options.decayRelative ?? false;
+  const measured = referenceMetric(reference);
+  if (!relative && UNIT_METRICS.has(measured.metric) && !(decayThreshold > 0 && decayThreshold < 1)) throw new ValidationError(`decayThreshold must be between 0 and 1, got ${decayThreshold}.`);
+  if (!(decayThreshold > 0 && Number.isFinite(decayThreshold))) throw new ValidationError(`decayThreshold must be a positive number, got ${decayThreshold}.`);
   const driftOptions = withSeasonal(options.drift ?? {}, options.seasonalFeatures ?? [], reference);
   const rows = data.scores.length;
+  const classification = measured.task === 'binary-classification';
   let labelledRows = 0;
   let positives = 0;
   for (const label of data.labels) {
     if (label === label) {
       labelledRows++;
-      if (label > 0.5) positives++;
+      if (classification && label > 0.5) positives++;
     }
   }
   const features = Object.keys(reference.features);
   const present = Object.keys(data.columns);
   const missingFeatures = features.filter((f) => !present.includes(f));
   const extraColumns = present.filter((c) => !Object.hasOwn(reference.features, c));
-  const decayBase = { metric: 'rocAuc' as const, reference: reference.validation.rocAuc, threshold: decayThreshold, labelledRows, positives };
+  const decayBase: DecayBase = { metric: measured.metric, direction: measured.direction, reference: measured.value, threshold: decayThreshold, relative, labelledRows, positives, task: measured.task };
   const unusableColumns: WindowAssessment['unusableColumns'] = [];
   const current: Record<string, ColumnValues> = {};
   for (const [name, values] of Object.entries(data.columns)) {
@@ -131,7 +198,7 @@ export function assessWindow(reference: ReferenceProfile, data: WindowData, opti
       reason,
       inputDrift: null,
       predictionDrift: null,
-      decay: { ...decayBase, decided: false, current: null, drop: null, decayed: null, reason },
+      decay: undecidedDecay(decayBase, reason),
     };
   }
   const references: Record<string, ColumnValues> = { ...reference.features, ...Object.fromEntries(reference.emptyFeatures.map((f) => [f, [] as string[]])) };
@@ -179,26 +246,48 @@ function columnProblem(values: readonly (number | string | null)[], referenceKin
   return null;
 }
 
-function decay(data: WindowData, base: Omit<DecayResult, 'decided' | 'current' | 'drop' | 'decayed' | 'reason'>, minLabelledRows: number): DecayResult {
-  const undecided = (reason: string): DecayResult => ({ ...base, decided: false, current: null, drop: null, decayed: null, reason });
+type DecayBase = Omit<DecayResult, 'decided' | 'current' | 'drop' | 'relativeDrop' | 'decayed' | 'reason'> & { task: Task };
+
+function undecidedDecay({ task: _task, ...base }: DecayBase, reason: string): DecayResult {
+  return { ...base, decided: false, current: null, drop: null, relativeDrop: null, decayed: null, reason };
+}
+
+/** How much worse `current` is than `reference` on a metric with this direction, in the metric's units. */
+export function worsening(direction: MetricDirection, reference: number, current: number): number {
+  return direction === 'higher' ? reference - current : current - reference;
+}
+
+function decay(data: WindowData, base: DecayBase, minLabelledRows: number): DecayResult {
   if (base.labelledRows < minLabelledRows) {
-    return undecided(`Too few labelled rows to measure decay: ${base.labelledRows} have ground truth; at least ${minLabelledRows} are needed.`);
+    return undecidedDecay(base, `Too few labelled rows to measure decay: ${base.labelledRows} have ground truth; at least ${minLabelledRows} are needed.`);
   }
-  if (base.positives === 0 || base.positives === base.labelledRows) {
-    return undecided(`ROC AUC needs both outcomes among the labelled rows; all ${base.labelledRows} are ${base.positives === 0 ? 'negative' : 'positive'}.`);
+  const classification = base.task === 'binary-classification';
+  if (classification && (base.positives === 0 || base.positives === base.labelledRows)) {
+    return undecidedDecay(base, `${metricLabel(base.metric)} needs both outcomes among the labelled rows; all ${base.labelledRows} are ${base.positives === 0 ? 'negative' : 'positive'}.`);
   }
-  const labels = new Uint8Array(base.labelledRows);
+  const labels = new Float64Array(base.labelledRows);
   const scores = new Float64Array(base.labelledRows);
   let k = 0;
   for (let i = 0; i < data.labels.length; i++) {
     const label = data.labels[i] as number;
     if (label !== label) continue;
-    labels[k] = label > 0.5 ? 1 : 0;
+    labels[k] = classification ? (label > 0.5 ? 1 : 0) : label;
     scores[k++] = data.scores[i] as number;
   }
-  const current = rocAuc(labels, scores);
-  const drop = base.reference - current;
-  return { ...base, decided: true, current, drop, decayed: drop >= base.threshold, reason: null };
+  let current: number;
+  try {
+    current = taskMetric(base.task, base.metric, labels, scores);
+  } catch (error) {
+    // The log holds whatever was served: a score outside what the metric takes (a probability above 1) is reported, not thrown.
+    return undecidedDecay(base, `${metricLabel(base.metric)} could not be computed on the labelled rows: ${(error as Error).message}`);
+  }
+  if (!Number.isFinite(current)) return undecidedDecay(base, `${metricLabel(base.metric)} is undefined on the ${base.labelledRows} labelled rows (got ${current}).`);
+  const drop = worsening(base.direction ?? 'higher', base.reference, current);
+  const relativeDrop = base.reference === 0 ? null : drop / Math.abs(base.reference);
+  // A reference of exactly 0 (a perfect validation RMSE): any worsening is infinitely many times it.
+  const decayed = base.relative ? (relativeDrop === null ? drop > 0 : relativeDrop >= base.threshold) : drop >= base.threshold;
+  const { task: _task, ...rest } = base;
+  return { ...rest, decided: true, current, drop, relativeDrop, decayed, reason: null };
 }
 
 function positiveInteger(value: number, name: string): number {

@@ -1,7 +1,12 @@
 /**
  * A project: what a team declares in its `steward.config.ts` (its pipelines, steps, feature
- * definitions, enrichments, expectations and catalog entries). The CLI, the worker, the HTTP API and
- * schedules all read the same combined project: Steward's built-ins plus the team's.
+ * definitions, models, enrichments, expectations and catalog entries). The CLI, the worker, the HTTP
+ * API and schedules all read the same combined project: Steward's built-ins plus the team's.
+ *
+ * A declared model (`defineModel`) becomes pipelines (`train-<model>`, `release-<model>`,
+ * `drift-retrain-<model>`) made by a factory the built-in project supplies (`modelPipelines`,
+ * pipelines/models.ts): src/ never imports the built-in pipelines, so a team's project lists its
+ * models and `combineProjects` makes their pipelines with the built-ins' factory.
  *
  * @example
  * // steward.config.ts
@@ -14,6 +19,7 @@ import type { CatalogEntry } from '../governance/catalog.js';
 import type { ExpectationSuite } from '../governance/expectations.js';
 import { validateCatalog } from '../pipeline/catalog.js';
 import type { Pipeline } from '../pipeline/definition.js';
+import { defineModel, isModelDeclaration, modelPipelineNames, type ModelDeclaration } from '../pipeline/model.js';
 import type { Step } from '../pipeline/step.js';
 import type { EnricherConfig } from '../serving/enrichment.js';
 
@@ -26,6 +32,13 @@ export interface ProjectDeclaration {
   steps?: readonly Step[];
   /** Entities, feature views, on-demand views and feature services (`steward apply` plans them). */
   features?: readonly Definition[];
+  /** Models declared with defineModel: each gets Steward's train, release and drift-retrain pipelines. */
+  models?: readonly ModelDeclaration[];
+  /**
+   * What makes a declared model's pipelines (Steward's built-in project supplies it: pipelines/models.ts);
+   * a project with its own is expanded by it instead of the built-ins'.
+   */
+  modelPipelines?: ModelPipelineFactory;
   /** Which served models the scorer may enrich from the online store, by model name. */
   enrichments?: Readonly<Record<string, EnricherConfig>>;
   /** Data-quality expectations, each declared for a dataset. */
@@ -36,10 +49,18 @@ export interface ProjectDeclaration {
   start?: { pipeline: string; params?: Record<string, unknown> };
 }
 
+/** Makes a declared model's pipelines, given the project's expectations and feature definitions. */
+export type ModelPipelineFactory = (model: ModelDeclaration, project: { expectations: readonly ExpectationSuite[]; definitions: readonly Definition[] }) => readonly Pipeline[];
+
 export interface Project {
   readonly name: string;
   readonly description: string;
+  /** Its pipelines, with its models' once a factory made them (defineProject with one, or combineProjects). */
   readonly pipelines: readonly Pipeline[];
+  readonly models: readonly ModelDeclaration[];
+  /** Models whose pipelines are not made yet: combineProjects makes them with the built-ins' factory. */
+  readonly pendingModels: readonly ModelDeclaration[];
+  readonly modelPipelines?: ModelPipelineFactory;
   /** Every step the project's worker registers, by name. */
   readonly steps: ReadonlyMap<string, Step>;
   readonly features: readonly Definition[];
@@ -61,7 +82,7 @@ export function defineProject(declaration: ProjectDeclaration, options: { source
     throw new ValidationError(`The project${from} is named ${JSON.stringify(declaration.name)}; a project name is lowercase letters, digits and '-', starting with a letter (at most 40), e.g. name: 'rain-tomorrow'.`);
   }
   const where = `Project "${declaration.name}"${from}`;
-  for (const key of ['pipelines', 'steps', 'features', 'expectations', 'catalog'] as const) {
+  for (const key of ['pipelines', 'steps', 'features', 'models', 'expectations', 'catalog'] as const) {
     if (declaration[key] !== undefined && !Array.isArray(declaration[key])) throw new ValidationError(`${where}: ${key} must be a list.`, { project: declaration.name });
   }
   const pipelines = [...(declaration.pipelines ?? [])];
@@ -70,6 +91,22 @@ export function defineProject(declaration: ProjectDeclaration, options: { source
       throw new ValidationError(`${where}: pipeline ${i + 1} is not a pipeline; make each with definePipeline(...).`, { project: declaration.name });
     }
   });
+  if (declaration.modelPipelines !== undefined && typeof declaration.modelPipelines !== 'function') {
+    throw new ValidationError(`${where}: modelPipelines must be a function of a model declaration.`, { project: declaration.name });
+  }
+  const models = (declaration.models ?? []).map((model) => {
+    try {
+      return isModelDeclaration(model) ? model : defineModel(model);
+    } catch (error) {
+      if (error instanceof ValidationError) throw new ValidationError(`${where}: ${error.message}`, { project: declaration.name, ...error.details });
+      throw error;
+    }
+  });
+  const expand = declaration.modelPipelines;
+  if (expand) {
+    const context = { expectations: declaration.expectations ?? [], definitions: declaration.features ?? [] };
+    for (const model of models) pipelines.push(...expand(model, context));
+  }
   const steps = new Map<string, Step>();
   const addStep = (step: Step, by: string) => {
     const seen = steps.get(step.name);
@@ -82,6 +119,9 @@ export function defineProject(declaration: ProjectDeclaration, options: { source
     name: declaration.name,
     description: declaration.description ?? '',
     pipelines,
+    models,
+    pendingModels: expand ? [] : models,
+    ...(expand ? { modelPipelines: expand } : {}),
     steps,
     features: [...(declaration.features ?? [])],
     enrichments: { ...(declaration.enrichments ?? {}) },
@@ -91,10 +131,36 @@ export function defineProject(declaration: ProjectDeclaration, options: { source
     ...(declaration.start ? { start: declaration.start } : {}),
   };
   checkNames(where, project);
-  if (project.start && !pipelines.some((p) => p.name === project.start!.pipeline)) {
-    throw new ValidationError(`${where}: start names pipeline "${project.start.pipeline}", which the project does not declare (pipelines: ${pipelines.map((p) => p.name).join(', ') || 'none'}).`, { project: declaration.name });
+  // A pending model's pipelines are made later, under names known now.
+  const known = [...pipelines.map((p) => p.name), ...project.pendingModels.flatMap((m) => Object.values(modelPipelineNames(m.name)))];
+  if (project.start && !known.includes(project.start.pipeline)) {
+    throw new ValidationError(`${where}: start names pipeline "${project.start.pipeline}", which the project does not declare (pipelines: ${known.join(', ') || 'none'}).`, { project: declaration.name });
   }
   return project;
+}
+
+/** The project with its pending models' pipelines made by `factory` (and their steps registered). */
+function expandModels(where: string, project: Project, factory: ModelPipelineFactory | undefined): Project {
+  if (project.pendingModels.length === 0) return project;
+  if (!factory) {
+    throw new ValidationError(
+      `${where} declares models (${project.pendingModels.map((m) => m.name).join(', ')}), but nothing makes their pipelines: run it with Steward's built-in project (steward's CLI and worker do), or give defineProject a modelPipelines factory.`,
+      { project: project.name },
+    );
+  }
+  const context = { expectations: project.expectations, definitions: project.features };
+  const made = project.pendingModels.flatMap((model) => [...factory(model, context)]);
+  const steps = new Map(project.steps);
+  for (const pipeline of made) {
+    for (const step of pipeline.steps) {
+      const seen = steps.get(step.name);
+      if (seen && seen !== step) throw new ValidationError(`${where}: two different steps are named "${step.name}" (the second from pipeline "${pipeline.name}"); rename one.`, { project: project.name, step: step.name });
+      steps.set(step.name, step);
+    }
+  }
+  const expanded: Project = { ...project, pipelines: [...project.pipelines, ...made], steps, pendingModels: [] };
+  checkNames(where, expanded);
+  return expanded;
 }
 
 function checkNames(where: string, project: Project): void {
@@ -107,6 +173,7 @@ function checkNames(where: string, project: Project): void {
     }
   };
   duplicate(project.pipelines, (p) => p.name, 'pipelines');
+  duplicate(project.models, (m) => m.name, 'models');
   duplicate(project.features, (d) => `${d.kind} ${d.name}`, 'feature definitions');
   duplicate(project.expectations, (s) => s.dataset, 'expectation suites for one dataset; merge them, as');
   duplicate(project.catalog, (c) => c.name, 'catalog entries');
@@ -116,9 +183,14 @@ function checkNames(where: string, project: Project): void {
  * Steward's built-ins and a team's project as one: the team's definitions come first, built-in
  * steps are always available, and a name both declare is an error naming both.
  */
-export function combineProjects(builtins: Project, project?: Project): Project {
-  if (!project) return builtins;
-  const where = `Project "${project.name}"${project.source ? ` (${project.source})` : ''}`;
+export function combineProjects(builtins: Project, own?: Project): Project {
+  if (!own) return builtins;
+  const where = `Project "${own.name}"${own.source ? ` (${own.source})` : ''}`;
+  const project = expandModels(where, own, own.modelPipelines ?? builtins.modelPipelines);
+  const models = new Set(builtins.models.map((m) => m.name));
+  for (const model of project.models) {
+    if (models.has(model.name)) throw new ValidationError(`${where}: model "${model.name}" has the name of a built-in model; rename it.`, { project: project.name, model: model.name });
+  }
   const steps = new Map(builtins.steps);
   for (const [name, step] of project.steps) {
     const builtin = steps.get(name);
@@ -133,6 +205,9 @@ export function combineProjects(builtins: Project, project?: Project): Project {
     name: project.name,
     description: project.description,
     pipelines: [...project.pipelines, ...builtins.pipelines],
+    models: [...project.models, ...builtins.models],
+    pendingModels: [],
+    ...(builtins.modelPipelines ? { modelPipelines: builtins.modelPipelines } : {}),
     steps,
     features: [...project.features, ...builtins.features],
     enrichments: { ...builtins.enrichments, ...project.enrichments },

@@ -111,6 +111,34 @@ describe('a monitoring window against the reference stored at training time', ()
     expect(mixed.inputDrift?.columns).toEqual([]);
   });
 
+  it('measures a regressor’s decay on its primary metric: RMSE rising, by an amount or a share of the validation RMSE', () => {
+    const n = 1_000;
+    const u = uniforms(2 * n, 31);
+    const scores = Float64Array.from({ length: n }, (_, i) => 10 + 20 * u[2 * i]!);
+    // Errors of exactly ±2 and ±3: the window's RMSE is known in closed form.
+    const labels = (spread: number) => Float64Array.from(scores, (s, i) => s + (u[2 * i + 1]! < 0.5 ? -spread : spread));
+    const regressor: ReferenceProfile = {
+      ...reference,
+      validation: { ...reference.validation, rocAuc: 0, logLoss: 0, task: 'regression', primaryMetric: 'rmse', metrics: { rmse: 2, mae: 2, r2: 0.9 } },
+    };
+    const window = (spread: number): WindowData => ({ ...windowOf(flights(n, 32)), scores, labels: labels(spread) });
+    const steady = assessWindow(regressor, window(2), { decayThreshold: 0.5 });
+    expect(steady.decay).toMatchObject({ metric: 'rmse', direction: 'lower', decided: true, reference: 2, positives: 0, decayed: false, relative: false });
+    expect(steady.decay.current).toBeCloseTo(2, 12);
+    const worse = assessWindow(regressor, window(3), { decayThreshold: 0.5 });
+    expect(worse.decay).toMatchObject({ decided: true, decayed: true, threshold: 0.5 });
+    expect(worse.decay.current).toBeCloseTo(3, 12);
+    expect(worse.decay.drop).toBeCloseTo(1, 12);
+    expect(worse.decay.relativeDrop).toBeCloseTo(0.5, 12);
+    expect(assessWindow(regressor, window(3), { decayThreshold: 0.6, decayRelative: true }).decay).toMatchObject({ decayed: false, relative: true });
+    expect(assessWindow(regressor, window(3), { decayThreshold: 0.4, decayRelative: true }).decay).toMatchObject({ decayed: true });
+    // RMSE is not bounded by 1: a threshold of 2 (units of the label) is fine.
+    expect(assessWindow(regressor, window(3), { decayThreshold: 2 }).decay).toMatchObject({ decayed: false, threshold: 2 });
+    expect(() => assessWindow({ ...regressor, validation: { ...regressor.validation, primaryMetric: 'rocAuc' } }, window(2))).toThrow(
+      'The reference profile measures decay on "rocAuc", which is not a metric of regression; recompute the reference (profileReference).',
+    );
+  });
+
   it('refuses options that make no sense', () => {
     expect(() => assessWindow(reference, windowOf(flights(600, 10)), { minRows: 0 })).toThrow(ValidationError);
     expect(() => assessWindow(reference, windowOf(flights(600, 10)), { decayThreshold: 2 })).toThrow('decayThreshold must be between 0 and 1, got 2.');
