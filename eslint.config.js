@@ -31,10 +31,11 @@ export default tseslint.config(
   },
   {
     // Data flows one way: a project -> the SDK -> pipelines -> workflows -> activities -> services.
-    // A service never reaches back up; only the composition root (src/app: worker, stack) and the
-    // CLI, its front door, wire the layers above together.
+    // A service never reaches back up. Three folders of src/ sit at the top instead: the SDK (it
+    // hands projects the built-in steps and pipelines), the composition root (src/app: worker,
+    // stack) and the CLI, its front door.
     files: ['src/**/*.ts'],
-    ignores: ['src/app/**', 'src/cli/**'],
+    ignores: ['src/sdk/**', 'src/app/**', 'src/cli/**'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
@@ -42,7 +43,7 @@ export default tseslint.config(
           patterns: [
             {
               regex: '^(\\.\\./)+(pipelines|activities|workflows|examples)(/|$)',
-              message: 'src/ is the platform below pipelines, activities, workflows and examples: it may not import them (only src/app, the composition root, and src/cli wire them).',
+              message: 'src/ is the platform below pipelines, activities, workflows and examples: it may not import them (only src/sdk, src/app and src/cli, the top, may).',
             },
           ],
         },

@@ -169,3 +169,15 @@ export async function runStep<I extends z.ZodType, O extends z.ZodObject>(step: 
   };
   return (await step.implementation.run(input, context)) as z.output<O>;
 }
+
+export type { StartedTestRun, TestStack, TestStackOptions } from './test-stack.js';
+
+/**
+ * A whole stack for a project's tests (src/sdk/test-stack.ts): Temporal, a worker serving the
+ * project, a database, artifacts and a scorer, all in a temporary folder. Loaded on first use, so a
+ * test of one step does not pay for the worker.
+ */
+export async function startTestStack(options: import('./test-stack.js').TestStackOptions): Promise<import('./test-stack.js').TestStack> {
+  const { startTestStack: start } = await import('./test-stack.js');
+  return start(options);
+}
