@@ -38,4 +38,8 @@ export {
   type IngestResult,
   type IngestionSource,
 } from '../features/index.js';
+// Files into views, and labelled training sets (what the built-in ingestFile and buildTrainingSet steps run).
+export { ingestFile, inferFileSchema, type FileFormat } from '../features/files.js';
+export type { FileFeatureSource } from '../features/definitions.js';
+export { buildTrainingSet, type LabelDefinition, type LabelTransform, type TrainingSetSummary } from '../features/training-set.js';
 export { expect, expectationSuite, runExpectations, type Expectation, type ExpectationSuite, type QualityReport } from '../governance/expectations.js';

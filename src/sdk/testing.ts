@@ -26,6 +26,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { z } from 'zod';
 import { openDatabase } from '../db/client.js';
+import type { Definition } from '../features/definitions.js';
+import type { ExpectationSuite } from '../governance/expectations.js';
 import type { Step } from '../pipeline/step.js';
 import type { StepContext, StepServices } from '../pipeline/step-runtime.js';
 import { createLogger, type Logger } from '../platform/logger.js';
@@ -50,6 +52,10 @@ export interface TestServicesOptions {
   logger?: Logger;
   /** What a deployment wires for its own steps (`ctx.extras`). */
   extras?: Record<string, unknown>;
+  /** The project's feature definitions, expectation suites and folder, as the worker hands them to steps. */
+  features?: readonly Definition[];
+  expectations?: readonly ExpectationSuite[];
+  projectRoot?: string;
 }
 
 /** Folders of services not closed yet, to delete when the process exits (the database dies with it). */
@@ -84,6 +90,9 @@ export async function createTestServices(options: TestServicesOptions = {}): Pro
     logger,
     writeOptions: {},
     ...(options.extras ? { extras: options.extras } : {}),
+    ...(options.features ? { features: options.features } : {}),
+    ...(options.expectations ? { expectations: options.expectations } : {}),
+    ...(options.projectRoot ? { projectRoot: path.resolve(options.projectRoot) } : {}),
     close: () =>
       (closing ??= (async () => {
         unclosed.delete(dir);
