@@ -68,12 +68,13 @@ const param = (name: string) => ({ $param: name });
 describe('train-<model>', () => {
   const train = trainPipeline(rain, { expectations: [suite] });
 
-  it('ingests and checks the file views, builds the set, trains and evaluates each candidate in parallel, chooses, profiles and registers', () => {
+  it('applies the definitions, ingests and checks the file views, builds the set, trains and evaluates each candidate in parallel, chooses, profiles and registers', () => {
     expect(train.name).toBe('train-rain-tomorrow');
     expect(train.spec.steps.map((s) => [s.name, s.kind === 'activity' ? s.uses : s.kind, s.after])).toEqual([
-      ['ingestDailyWeather', 'ingestFile', []],
+      ['applyFeatures', 'applyFeatures', []],
+      ['ingestDailyWeather', 'ingestFile', ['applyFeatures']],
       ['checkDailyWeather', 'checkExpectations', ['ingestDailyWeather']],
-      ['trainingSet', 'buildTrainingSet', ['ingestDailyWeather', 'checkDailyWeather']],
+      ['trainingSet', 'buildTrainingSet', ['applyFeatures', 'ingestDailyWeather', 'checkDailyWeather']],
       ['trainLinear', 'trainModel', ['trainingSet']],
       ['evaluateLinear', 'evaluateModel', ['trainLinear', 'trainingSet']],
       ['trainGradientBoosting', 'trainModel', ['trainingSet']],
@@ -83,7 +84,7 @@ describe('train-<model>', () => {
       ['register', 'registerModel', ['choose', 'trainingSet', 'reference', 'ingestDailyWeather']],
     ]);
     expect(train.steps.map((s) => s.name).sort()).toEqual(
-      ['buildTrainingSet', 'checkExpectations', 'chooseModel', 'evaluateModel', 'ingestFile', 'profileReference', 'registerModel', 'trainModel'].sort(),
+      ['applyFeatures', 'buildTrainingSet', 'checkExpectations', 'chooseModel', 'evaluateModel', 'ingestFile', 'profileReference', 'registerModel', 'trainModel'].sort(),
     );
   });
 
@@ -139,8 +140,8 @@ describe('train-<model>', () => {
     const model = defineModel({ ...rain, name: 'fed', features: featureService({ name: 'fed', version: 1, features: [fed] }), fairness: [], behaviour: [], monitoring: {}, label: { kind: 'future', view: 'fed_weather', feature: 'rain', horizon: '1d', transform: { gt: 0 } } });
     expect(ingestedViews(model)).toEqual([]);
     // Without a suite for the view, it is ingested but not checked.
-    expect(trainPipeline(rain).spec.steps.map((s) => s.name).slice(0, 2)).toEqual(['ingestDailyWeather', 'trainingSet']);
-    expect(trainPipeline(rainfall).spec.steps.map((s) => s.name)).toEqual(['trainingSet', 'trainGradientBoosting', 'evaluateGradientBoosting', 'choose', 'reference', 'register']);
+    expect(trainPipeline(rain).spec.steps.map((s) => s.name).slice(0, 3)).toEqual(['applyFeatures', 'ingestDailyWeather', 'trainingSet']);
+    expect(trainPipeline(rainfall).spec.steps.map((s) => s.name)).toEqual(['applyFeatures', 'trainingSet', 'trainGradientBoosting', 'evaluateGradientBoosting', 'choose', 'reference', 'register']);
   });
 });
 
@@ -246,7 +247,7 @@ describe('a project with models', () => {
     expect(combined.pipelines.map((p) => p.name)).toEqual(['train-rain-tomorrow', 'release-rain-tomorrow', 'drift-retrain-rain-tomorrow']);
     expect(combined.models.map((m) => m.name)).toEqual(['rain-tomorrow']);
     expect([...combined.steps.keys()].sort()).toEqual(
-      ['buildTrainingSet', 'checkExpectations', 'chooseModel', 'compareModels', 'evaluateModel', 'ingestFile', 'monitorDrift', 'profileReference', 'promoteModel', 'registerModel', 'retrainPolicy', 'trainModel', 'validateModel'].sort(),
+      ['applyFeatures', 'buildTrainingSet', 'checkExpectations', 'chooseModel', 'compareModels', 'evaluateModel', 'ingestFile', 'monitorDrift', 'profileReference', 'promoteModel', 'registerModel', 'retrainPolicy', 'trainModel', 'validateModel'].sort(),
     );
     // The project's expectations reached the factory: the view is checked.
     expect(combined.pipelines[0]!.spec.steps.map((s) => s.name)).toContain('checkDailyWeather');
