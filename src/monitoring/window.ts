@@ -362,7 +362,7 @@ export async function loadVersionReference(db: Database, artifacts: ArtifactStor
   const { metadata } = readVersionMetadata(version.metadata);
   if (!metadata.reference) {
     throw new NotFoundError(
-      `${model} version ${version.version} has no reference statistics (it was registered before the training pipeline stored them, or by another writer); retrain it with train-flight-delay.`,
+      `${model} version ${version.version} has no reference statistics (it was registered before the training pipeline stored them, or by another writer); retrain it with its train pipeline (train-${model} for a declared model), which stores them.`,
       { model, version: version.version },
     );
   }

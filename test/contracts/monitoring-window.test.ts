@@ -112,6 +112,6 @@ describeEachDriver('monitoring window', (driver) => {
     await expect(getDriftReport(db.handle.db, 'nope')).rejects.toThrow('No drift report "nope". `steward drift list <model>` shows the recent ones.');
 
     await expect(loadVersionReference(db.handle.db, artifacts, 'delay', 2)).rejects.toThrow(NotFoundError);
-    await expect(loadVersionReference(db.handle.db, artifacts, 'delay', 2)).rejects.toThrow(/delay version 2 has no reference statistics .* retrain it with train-flight-delay/);
+    await expect(loadVersionReference(db.handle.db, artifacts, 'delay', 2)).rejects.toThrow(/delay version 2 has no reference statistics .* retrain it with its train pipeline \(train-delay for a declared model\)/);
   });
 });
