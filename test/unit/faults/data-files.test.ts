@@ -8,10 +8,15 @@
  * columns, CR/LF and quotes in values, a zero-row file) keep every row exactly once, and ingesting
  * the same content again writes nothing.
  *
- * Steward reads Parquet and Arrow IPC only; CSV, JSON and other files are refused by the command
- * by their extension, so the CSV-specific faults (ragged rows, unterminated quotes, a BOM, CRLF)
- * appear here as their Parquet equivalents (a BOM in a column name, CR/LF inside values).
+ * The library cases read Parquet and Arrow IPC, so CSV habits appear there as their Parquet
+ * equivalents (a BOM in a column name, CR/LF inside values). The command reads CSV, JSON and JSON
+ * Lines as well (files.ts), in a project that declares the view: there the text formats' own
+ * faults (a missing key column, text in a number column, a ragged row, an unterminated quote, a
+ * binary file, a JSON object or a cut JSON line) are refused with one line and no stack, the file
+ * and its columns are checked before the database is opened, and a CSV export with a byte-order
+ * mark and CRLF line ends is read as it is.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,6 +35,7 @@ import { loadConfig } from '../../../src/platform/config.js';
 import { createLogger } from '../../../src/platform/logger.js';
 import { createTestDatabase, type TestDatabase } from '../../support/databases.js';
 import { builtinProject } from '../../../pipelines/index.js';
+import { combineProjects, defineProject } from '../../../src/project/define.js';
 
 const T0 = Date.UTC(2024, 0, 1);
 const MIN = 60_000;
@@ -330,25 +336,40 @@ describe('odd but valid files keep every row exactly once', () => {
 
 describe('steward features ingest, as a user runs it', () => {
   let home: string;
+  // The project the user runs the command in: Steward's built-ins and the test's entity and view,
+  // with a second view declared in code but never applied.
+  const pending = featureView({
+    name: 'fault_pending',
+    entities: [customer],
+    schema: { amount: 'float64', visits: 'int32', tier: 'string', active: 'bool' },
+    eventTimestamp: 'event_at',
+    source: { kind: 'pipeline', name: 'faults' },
+    owner: 'ops',
+    description: 'Declared in code, never applied',
+  });
+  const project = combineProjects(builtinProject, defineProject({ name: 'faults', features: [customer, events, pending] }));
 
-  async function steward(...args: string[]): Promise<{ stdout: string; error?: Error }> {
+  /** `steward <args>` in process, over the PGlite database at `pgliteDir`, with what it wrote to stdout and stderr. */
+  async function stewardOver(pgliteDir: string, args: string[]): Promise<{ stdout: string; stderr: string; error?: Error }> {
     const config = loadConfig({ STEWARD_HOME: home }, home);
-    const context = (): CommandContext => ({ config: { ...config, database: { url: undefined, pgliteDir: testDb.pgliteDir } }, logger: createLogger('error'), json: false, project: async () => builtinProject });
+    const context = (): CommandContext => ({ config: { ...config, database: { url: undefined, pgliteDir } }, logger: createLogger('error'), json: false, project: async () => project });
     const program = new Command().exitOverride();
     registerFeatureCommands(program, context);
     let stdout = '';
+    let stderr = '';
     const outSpy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
-    const errSpy = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const errSpy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
     try {
       await program.parseAsync(['node', 'steward', ...args]);
-      return { stdout };
+      return { stdout, stderr };
     } catch (error) {
-      return { stdout, error: error as Error };
+      return { stdout, stderr, error: error as Error };
     } finally {
       outSpy.mockRestore();
       errSpy.mockRestore();
     }
   }
+  const steward = (...args: string[]) => stewardOver(testDb.pgliteDir, args);
 
   let before: Awaited<ReturnType<typeof snapshot>>;
   beforeAll(async () => {
@@ -359,42 +380,156 @@ describe('steward features ingest, as a user runs it', () => {
   }, 60_000);
   afterAll(() => fs.rmSync(home, { recursive: true, force: true }));
 
-  const format = (file: string) => `Cannot ingest ${file}: `;
-  const cli: Array<[string, () => string[], () => string]> = [
-    ['a CSV file', () => ['features', 'ingest', VIEW, write('events.csv', 'customer_id,event_at,amount\r\nc1,2024-01-01,1\r\n')], () => format(path.join(dir, 'events.csv'))],
-    ['a CSV file with ragged rows and an unterminated quote', () => ['features', 'ingest', VIEW, write('ragged.csv', 'customer_id,event_at\nc1\n"c2,2024-01-01,extra\n')], () => format(path.join(dir, 'ragged.csv'))],
-    ['a CSV file starting with a byte-order mark', () => ['features', 'ingest', VIEW, write('bom.csv', '\uFEFFcustomer_id,event_at\nc1,2024-01-01\n')], () => format(path.join(dir, 'bom.csv'))],
-    ['a binary file named .csv', () => ['features', 'ingest', VIEW, write('binary.csv', Uint8Array.from({ length: 256 }, (_, i) => i))], () => format(path.join(dir, 'binary.csv'))],
-    ['JSON records', () => ['features', 'ingest', VIEW, write('events.json', JSON.stringify([{ customer_id: 'c1' }]))], () => format(path.join(dir, 'events.json'))],
-    ['a file without an extension', () => ['features', 'ingest', VIEW, write('events', 'x')], () => format(path.join(dir, 'events'))],
-    ['a directory named .parquet', () => ['features', 'ingest', VIEW, (fs.mkdirSync(path.join(dir, 'folder.parquet'), { recursive: true }), path.join(dir, 'folder.parquet'))], () => `${path.join(dir, 'folder.parquet')} is a directory, not a Parquet file; give the path of one file.`],
-    ['a path that does not exist', () => ['features', 'ingest', VIEW, path.join(dir, 'nowhere', 'x.parquet')], () => `File not found: ${path.join(dir, 'nowhere', 'x.parquet')}. Check the path.`],
-    ['a view that is not registered', () => ['features', 'ingest', 'fault_evnets', path.join(dir, 'baseline.parquet')], () => 'No feature view "fault_evnets" is registered. Define it in code and run `steward apply`.'],
-    ['--non-finite with an unknown policy', () => ['features', 'ingest', VIEW, path.join(dir, 'baseline.parquet'), '--non-finite', 'zero'], () => '--non-finite must be refuse or null, got zero.'],
-    ['--batch-rows that is not a number', () => ['features', 'ingest', VIEW, path.join(dir, 'baseline.parquet'), '--batch-rows', 'lots'], () => '--batch-rows must be a whole number of rows above 0, got "lots".'],
-    ['a file with a schema the view does not have', () => ['features', 'ingest', VIEW, parquet('cli-no-key.parquet', { customer_id: null })], () => 'does not match feature view "fault_events": it has no column "customer_id"'],
+  const HEADER = ['customer_id', 'event_at', 'amount', 'visits', 'tier', 'active'];
+  /** A CSV file of ten good rows for the view (keys `prefix`0-9), its records edited by `edit` (the header is record 0). */
+  function csv(name: string, edit: (records: string[][]) => string[][] = (r) => r, options: { prefix?: string; eol?: string; bom?: boolean } = {}): string {
+    const records = [HEADER, ...TEN.map((i) => [`${options.prefix ?? 'c'}${i}`, new Date(T0 + i * MIN).toISOString(), String(i * 1.5), String(i), i % 2 ? 'gold' : 'silver', String(i % 2 === 0)])];
+    const eol = options.eol ?? '\n';
+    return write(name, `${options.bom ? '\uFEFF' : ''}${edit(records).map((r) => r.join(',')).join(eol)}${eol}`);
+  }
+  const without = (column: string) => (records: string[][]) => records.map((r) => r.filter((_, c) => HEADER[c] !== column));
+  const atRow = (row: number, column: string, value: string) => (records: string[][]) => records.map((r, i) => (i === row ? r.map((v, c) => (HEADER[c] === column ? value : v)) : r));
+  const ingestArgs = (file: string, ...more: string[]) => ['features', 'ingest', VIEW, file, ...more];
+  const noColumn = (file: string, column: string, what: string, columns: string, fix: string) => `${file} has no column "${column}" (${what}) for feature view "fault_events". Its columns are ${columns}.${fix}`;
+  const KEY_FIX = " Map it in the view's file source with columns: { customer_id: '<file column>' }, or give every row one value with constants: { customer_id: '…' }.";
+
+  /** Each case: the command's arguments (its files made when the case runs) and the whole one-line message, given the file argument. */
+  const cli: Array<[string, () => string[], (file: string) => string]> = [
+    // CSV is read now: its faults are refused by what the file holds, naming the file, the row, line and column.
+    ['a CSV file without the join key column', () => ingestArgs(csv('no-key.csv', without('customer_id'))), (file) => noColumn(file, 'customer_id', "the view's join key, string", 'event_at, amount, visits, tier, active', KEY_FIX)],
+    [
+      'a CSV header in other case (Customer_ID)',
+      () => ingestArgs(csv('case.csv', (r) => [['Customer_ID', ...HEADER.slice(1)], ...r.slice(1)])),
+      (file) =>
+        noColumn(file, 'customer_id', "the view's join key, string", 'Customer_ID, event_at, amount, visits, tier, active', ` Column "Customer_ID" differs only by case or spaces: rename it in the view's file source (columns: { customer_id: 'Customer_ID' }).`),
+    ],
+    [
+      'text in a numeric CSV column, after two written batches',
+      () => ingestArgs(csv('amount-text.csv', atRow(7, 'amount', '12 EUR')), '--batch-rows', '3'),
+      (file) => `${file}, row 7 (line 8): column "amount" (feature of feature view "fault_events") is "12 EUR", not a number (declared float64). Fix the value, or declare "amount" string if the column is text. Nothing from this file was kept.`,
+    ],
+    [
+      'NaN in a CSV numeric column',
+      () => ingestArgs(csv('nan.csv', atRow(4, 'amount', 'NaN'))),
+      // The ingestion counts rows from 0 (this is the file's data row 4, line 5) and names the library's option, not --non-finite.
+      (file) => `Row 3 of ${file}: feature "amount" is NaN; non-finite numbers are refused (ingest with nonFinite: 'null' to store them as null). Nothing from this source was kept.`,
+    ],
+    [
+      'a CSV row missing its key',
+      () => ingestArgs(csv('empty-key.csv', atRow(10, 'customer_id', ''))),
+      (file) => `${file}, row 10 (line 11): column "customer_id" (join key of feature view "fault_events") is missing (every row needs its entity key). Fix the value. Nothing from this file was kept.`,
+    ],
+    // csv-parse's reason, between Steward's file and line and its "nothing kept".
+    [
+      'a CSV file with a ragged row',
+      () => ingestArgs(csv('ragged.csv', (r) => r.map((fields, i) => (i === 5 ? fields.slice(0, 2) : fields)))),
+      (file) => `${file}, line 6 is not valid CSV: Invalid Record Length: expect 6, got 2 on line 6. Nothing from this file was kept.`,
+    ],
+    [
+      'a CSV file with an unterminated quote (in its last row)',
+      () => ingestArgs(csv('quote.csv', atRow(10, 'tier', '"gold'))),
+      (file) => `${file}, line 11 is not valid CSV: Quote Not Closed: the parsing is finished with an opening quote at line 11. Nothing from this file was kept.`,
+    ],
+    // Bytes 0-9 make the "header" (trimmed): the message lists those control characters as the file's one column.
+    [
+      'a binary file named .csv',
+      () => ingestArgs(write('binary.csv', Uint8Array.from({ length: 256 }, (_, i) => i))),
+      (file) => noColumn(file, 'customer_id', "the view's join key, string", '\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\b', KEY_FIX),
+    ],
+    // JSON and JSON Lines.
+    [
+      'JSON records without the join key',
+      () => ingestArgs(write('no-key.json', JSON.stringify(TEN.map((i) => ({ event_at: new Date(T0 + i * MIN).toISOString(), amount: i, visits: i, tier: 'gold', active: true }))))),
+      (file) => noColumn(file, 'customer_id', "the view's join key, string", 'event_at, amount, visits, tier, active', KEY_FIX),
+    ],
+    [
+      'a JSON object, not an array of records',
+      () => ingestArgs(write('object.json', '{"rows": 3}')),
+      (file) => `${file} is not a JSON array of objects (Top-level object should be an array). Write it as [{...}, {...}], or as one object per line with format 'jsonl'. Nothing from this file was kept.`,
+    ],
+    [
+      'JSON Lines with a line cut short',
+      () => ingestArgs(write('cut.jsonl', `${JSON.stringify({ customer_id: 'j1', event_at: '2024-01-01', amount: 1, visits: 1, tier: 'gold', active: true })}\n{"customer_id": "j2", "event_at": "2024-01-0\n`)),
+      (file) => `${file}, line 2 is not valid JSON (Unterminated string in JSON at position 44); JSON Lines hold one object per line. Nothing from this file was kept.`,
+    ],
+    // Not a file, or not one whose format Steward can tell.
+    ['a file without an extension', () => ingestArgs(write('events', 'x')), (file) => `Cannot tell the format of ${file} from its name (it has no extension); give format: 'csv', 'json', 'jsonl', 'parquet', 'arrow'.`],
+    ['a file without an extension, read with --format CSV', () => ingestArgs(write('events', 'x'), '--format', 'CSV'), (file) => noColumn(file, 'customer_id', "the view's join key, string", 'x', KEY_FIX)],
+    ['--format that Steward does not read', () => ingestArgs(path.join(dir, 'baseline.parquet'), '--format', 'xlsx'), () => '--format must be one of csv, json, jsonl, parquet, arrow, got "xlsx".'],
+    ['a directory named .parquet', () => ingestArgs((fs.mkdirSync(path.join(dir, 'folder.parquet'), { recursive: true }), path.join(dir, 'folder.parquet'))), (file) => `${file} is a directory, not a Parquet file; give the path of one file.`],
+    ['a path that does not exist', () => ingestArgs(path.join(dir, 'nowhere', 'x.parquet')), (file) => `File not found: ${file}. Check the path.`],
+    ['a Parquet file with a schema the view does not have', () => ingestArgs(parquet('cli-no-key.parquet', { customer_id: null })), (file) => noColumn(file, 'customer_id', "the view's join key, string", 'event_at, amount, visits, tier, active', KEY_FIX)],
+    // The view and the options.
+    [
+      'a view the project does not declare',
+      () => ['features', 'ingest', 'fault_evnets', path.join(dir, 'baseline.parquet')],
+      () => 'The project has no feature view "fault_evnets". Its feature views: fault_events, fault_pending, origin_delays, route_delays. Declare it in the project\'s features (steward.config.ts) and run `steward apply`.',
+    ],
+    ['a view the project declares but never applied', () => ['features', 'ingest', 'fault_pending', path.join(dir, 'baseline.parquet')], () => 'The feature view "fault_pending" is not registered. Run `steward apply` first.'],
+    [
+      'a view without a declared file, given none',
+      () => ['features', 'ingest', VIEW],
+      () =>
+        `Feature view "fault_events" declares no file to ingest (its rows come from pipeline "faults"). Give one: steward features ingest fault_events <file>; or declare it in the view, source: { kind: 'file', path: 'data/….csv' }, and run \`steward apply\`.`,
+    ],
+    ['--non-finite with an unknown policy', () => ingestArgs(path.join(dir, 'baseline.parquet'), '--non-finite', 'zero'), () => '--non-finite must be refuse or null, got zero.'],
+    ['--batch-rows that is not a number', () => ingestArgs(path.join(dir, 'baseline.parquet'), '--batch-rows', 'lots'), () => '--batch-rows must be a whole number of rows above 0, got "lots".'],
   ];
 
   it.each(cli)(
-    'refuses %s with one line and no stack',
-    async (_what, args, says) => {
-      const { stdout, error } = await steward(...args());
+    'refuses %s with one line and no stack, printing nothing on stdout',
+    async (_what, makeArgs, says) => {
+      const args = makeArgs();
+      const { stdout, error } = await steward(...args);
       expect(error).toBeDefined();
       expect(isStewardError(error)).toBe(true);
-      expect(error!.message).toContain(says());
-      expect(stdout).not.toMatch(/Ingested/);
+      expect(error!.message).toBe(says(args[3] ?? ''));
+      expect(stdout).toBe('');
     },
     60_000,
   );
 
+  it('checks the file and its columns before it opens the database', async () => {
+    // A database that cannot be opened: a good file fails on it, bad files are answered before it.
+    const broken = path.join(write('not-a-folder', 'x'), 'pglite');
+    const good = await stewardOver(broken, ingestArgs(path.join(dir, 'baseline.parquet')));
+    expect((good.error as NodeJS.ErrnoException | undefined)?.code).toBe('ENOTDIR');
+    const noKey = csv('before-db.csv', without('customer_id'));
+    const missing = await stewardOver(broken, ingestArgs(noKey));
+    expect(missing.error?.message).toBe(noColumn(noKey, 'customer_id', "the view's join key, string", 'event_at, amount, visits, tier, active', KEY_FIX));
+    const nowhere = await stewardOver(broken, ingestArgs(path.join(dir, 'nowhere.csv')));
+    expect(nowhere.error?.message).toBe(`File not found: ${path.join(dir, 'nowhere.csv')}. Check the path.`);
+  });
+
   it('says a good file was ingested, then that ingesting it again wrote nothing; refused files left no trace', async () => {
     const file = parquet('cli-good.parquet', { customer_id: { data: TEN.map((i) => `cli${i}`), type: 'STRING' } });
-    const first = await steward('features', 'ingest', VIEW, file);
+    const hash = `sha256:${createHash('sha256').update(fs.readFileSync(file)).digest('hex')}`;
+    const first = await steward(...ingestArgs(file));
     expect(first.error).toBeUndefined();
-    expect(first.stdout).toMatch(/^Ingested 10 rows into fault_events in 1 batches \(ingestion \d+\)\.$/m);
-    const again = await steward('features', 'ingest', VIEW, file);
-    expect(again.stdout).toMatch(new RegExp(`^${file.replaceAll('.', '\\.')} was already ingested into fault_events \\(ingestion \\d+, 10 rows\\); nothing written\\.$`, 'm'));
+    const id = /^ {2}ingestion: {5}(\d+)$/m.exec(first.stdout)?.[1];
+    expect(first.stdout).toBe([`Ingested 10 rows into fault_events in 1 batch from ${file} (parquet).`, `  ingestion:     ${id}`, '  rows written:  10', '  skipped:       none', `  content hash:  ${hash}`, ''].join('\n'));
+    // Progress goes to stderr (a line per tenth of the rows when stderr is not a terminal), the result to stdout.
+    expect(first.stderr).toContain('fault_events [##############################] 100% 10/10 rows');
+    const again = await steward(...ingestArgs(file));
+    expect(again.error).toBeUndefined();
+    expect(again.stdout).toBe(
+      [`${file} was already ingested into fault_events: nothing written.`, `  ingestion:     ${id}`, '  rows written:  0', '  skipped:       10 rows, ingested before with this content', `  content hash:  ${hash}`, ''].join('\n'),
+    );
+
+    // A CSV export with a byte-order mark and CRLF line ends: the mark is not part of the first column's name.
+    const exported = csv('excel.csv', (r) => r, { prefix: 'xl', eol: '\r\n', bom: true });
+    const csvRun = await steward(...ingestArgs(exported, '--batch-rows', '4'));
+    expect(csvRun.error).toBeUndefined();
+    expect(csvRun.stdout).toMatch(new RegExp(`^Ingested 10 rows into fault_events in 3 batches from ${exported.replaceAll('.', '\\.')} \\(csv\\)\\.\\n`));
+    // A CSV file's length is not known up front: rows so far, at once and then at most every second.
+    expect(csvRun.stderr).toContain(`fault_events <- ${exported}: 4 rows so far (1 batch)`);
+
     handle = await testDb.open();
-    expect(await snapshot()).toEqual({ ...before, offlineRows: before.offlineRows + 10, complete: before.complete + 1, completeRows: before.completeRows + 10, batches: before.batches + 1 });
+    const rows = await queryRows<{ customer_id: string; tier: string; active: boolean }>(handle.db, sql.raw(`select customer_id, tier, active from features.${VIEW} where customer_id like 'xl%' order by _row`));
+    expect(rows).toEqual(TEN.map((i) => ({ customer_id: `xl${i}`, tier: i % 2 ? 'gold' : 'silver', active: i % 2 === 0 })));
+    expect(await snapshot()).toEqual({ ...before, offlineRows: before.offlineRows + 20, complete: before.complete + 2, completeRows: before.completeRows + 20, batches: before.batches + 4 });
+    const failed = await queryRows<{ rows: number; batches: number }>(handle.db, sql`select rows::int, batches from feature_ingestions where status = 'failed'`);
+    expect(failed.length).toBeGreaterThan(0);
+    for (const record of failed) expect([record.rows, record.batches]).toEqual([0, 0]);
   }, 120_000);
 });
