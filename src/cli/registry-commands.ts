@@ -133,11 +133,11 @@ Examples:
 
   models
     .command('show')
-    .description('Show a model (its versions) or one version of it.')
+    .description("Show a model (its versions) or one version of it, with the inputs /predict takes.")
     .argument('<ref>', '<model>, <model>@<version> or <model>@<alias>')
     .action(async (ref: string) => {
       const ctx = context();
-      const { listVersions, parseModelRef, resolveVersion } = await import('../registry/lookup.js');
+      const [{ listVersions, parseModelRef, resolveVersion }, { decimal, signatureFields }] = await Promise.all([import('../registry/lookup.js'), import('../registry/model-card.js')]);
       const { model, selector } = parseModelRef(ref);
       await withDatabase(ctx, async (db) => {
         if (selector === undefined) {
@@ -148,17 +148,20 @@ Examples:
         }
         const version = await resolveVersion(db, model, selector);
         const summary = (await listVersions(db, model)).find((v) => v.version === version.version)!;
+        // What a /predict row must carry: the signature's inputs, by name and type.
+        const inputs = signatureFields((summary.signature as { inputs?: unknown } | null)?.inputs);
         if (ctx.json) {
-          printJson(summary);
+          printJson({ ...summary, inputs });
           return;
         }
         out(`${model} ${renderVersion(summary)}`);
         if (summary.description) out(`  description:  ${summary.description}`);
         out(`  owner:        ${(summary.metadata as { owner?: string }).owner ?? 'not recorded'}`);
         out(`  algorithm:    ${summary.algorithm ?? 'not recorded'}`);
+        out(`  inputs:       ${inputs.length ? inputs.map((i) => `${i.name}:${i.type || '?'}`).join('  ') : 'none declared'}`);
         out(`  artifact:     ${summary.artifactUri}`);
         out(`  training set: ${summary.trainingSetUri}`);
-        out(`  metrics:      ${Object.entries(summary.metrics as Record<string, number>).map(([k, v]) => `${k}=${v}`).join('  ')}`);
+        out(`  metrics:      ${Object.entries(summary.metrics as Record<string, number>).map(([k, v]) => `${k}=${decimal(v)}`).join('  ')}`);
       });
     });
 

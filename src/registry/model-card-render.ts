@@ -2,7 +2,8 @@
  * Renders a model card's sections (model-card.ts) as Markdown or as one self-contained HTML page.
  * Everything shown comes from the registry and can hold anything a user typed (a reason, a
  * description, an actor), so every string is escaped for where it lands; the HTML page has no
- * script, fetches nothing, and draws its curves as inline SVG from numbers only.
+ * script, fetches nothing, and draws its curves as inline SVG from numbers only. Figures print with
+ * at most four decimals (`decimal`), so a metric reads 0.6917, never 0.6916695386176573.
  */
 import type { LineageNode } from './lineage.js';
 
@@ -15,13 +16,27 @@ export type Block =
   /** `id` names the table (data-table in HTML) so tools and tests can find it. */
   | { kind: 'table'; id: string; header: string[]; rows: string[][]; empty: string }
   | { kind: 'tree'; root: LineageNode }
-  /** A curve over [0, 1] x [0, 1]; Markdown leaves charts out (viewers strip inline SVG). */
-  | { kind: 'chart'; title: string; xLabel: string; yLabel: string; x: number[]; y: number[]; markers?: boolean };
+  /**
+   * A curve over [0, 1] x [0, 1], or over `range` on both axes (predicted against actual values),
+   * with the diagonal for reference; Markdown leaves charts out (viewers strip inline SVG).
+   */
+  | { kind: 'chart'; title: string; xLabel: string; yLabel: string; x: number[]; y: number[]; markers?: boolean; range?: [number, number] };
 
 export interface CardSection {
   id: string;
   title: string;
   blocks: Block[];
+}
+
+/**
+ * A figure as a reviewer reads it: at most four decimals with trailing zeros dropped (0.64, 0.6917,
+ * 1234.5679), and four significant digits for magnitudes below 0.001, which four decimals would
+ * round to 0.
+ */
+export function decimal(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  const magnitude = Math.abs(value);
+  return String(Number(magnitude === 0 || magnitude >= 1e-3 ? value.toFixed(4) : value.toPrecision(4)));
 }
 
 /** Markdown viewers render inline HTML and links, so text is entity-escaped and kept out of table and link syntax. */
@@ -98,22 +113,25 @@ function htmlTree(node: LineageNode): string {
 const SIZE = 260;
 const MARGIN = 36;
 
-/** A curve on the unit square with the diagonal for reference (chance for ROC, perfect calibration). */
+/** A curve on the unit square (or its `range` squared) with the diagonal for reference: chance for ROC, perfect calibration or prediction. */
 function svgChart(block: Extract<Block, { kind: 'chart' }>): string {
   const span = SIZE - 2 * MARGIN;
-  const px = (x: number) => (MARGIN + Math.min(1, Math.max(0, x)) * span).toFixed(1);
-  const py = (y: number) => (SIZE - MARGIN - Math.min(1, Math.max(0, y)) * span).toFixed(1);
-  const points = block.x.map((x, i) => `${px(x)},${py(block.y[i] ?? 0)}`).join(' ');
-  const markers = block.markers ? block.x.map((x, i) => `<circle cx="${px(x)}" cy="${py(block.y[i] ?? 0)}" r="2.5"/>`).join('') : '';
-  const ticks = [0, 0.5, 1]
-    .map((t) => `<text x="${px(t)}" y="${SIZE - MARGIN + 14}" text-anchor="middle">${t}</text><text x="${MARGIN - 6}" y="${py(t)}" text-anchor="end" dominant-baseline="middle">${t}</text>`)
+  const [lo, hi] = block.range ?? [0, 1];
+  const width = hi > lo ? hi - lo : 1;
+  const unit = (v: number) => Math.min(1, Math.max(0, (v - lo) / width));
+  const px = (x: number) => (MARGIN + unit(x) * span).toFixed(1);
+  const py = (y: number) => (SIZE - MARGIN - unit(y) * span).toFixed(1);
+  const points = block.x.map((x, i) => `${px(x)},${py(block.y[i] ?? lo)}`).join(' ');
+  const markers = block.markers ? block.x.map((x, i) => `<circle cx="${px(x)}" cy="${py(block.y[i] ?? lo)}" r="2.5"/>`).join('') : '';
+  const ticks = [lo, lo + width / 2, lo + width]
+    .map((t) => `<text x="${px(t)}" y="${SIZE - MARGIN + 14}" text-anchor="middle">${decimal(t)}</text><text x="${MARGIN - 6}" y="${py(t)}" text-anchor="end" dominant-baseline="middle">${decimal(t)}</text>`)
     .join('');
   const title = escapeHtml(block.title);
   return `<figure>
 <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${SIZE} ${SIZE}" width="${SIZE}" height="${SIZE}" role="img" aria-label="${title}" font-size="10">
 <title>${title}</title>
 <rect x="${MARGIN}" y="${MARGIN}" width="${span}" height="${span}" fill="none" stroke="#999"/>
-<line x1="${px(0)}" y1="${py(0)}" x2="${px(1)}" y2="${py(1)}" stroke="#bbb" stroke-dasharray="4 3"/>
+<line x1="${px(lo)}" y1="${py(lo)}" x2="${px(hi)}" y2="${py(hi)}" stroke="#bbb" stroke-dasharray="4 3"/>
 <polyline points="${points}" fill="none" stroke="#1f5fa8" stroke-width="2"/>
 <g fill="#1f5fa8">${markers}</g>
 ${ticks}

@@ -1,13 +1,16 @@
 /**
- * Model cards: what a reviewer needs to judge a version on one page: what it is for and who owns
- * it, what it learned from and over which window, the features it takes (with their sensitivity),
- * how well it did and on which validation set, how it treats subgroups, whether it behaves as
- * expected, what monitoring found since, where it came from, and who approved it. Rendered as Markdown for a repository or as a
- * self-contained HTML page (model-card-render.ts). A section the version has no data for says so:
- * an empty fairness section must read as "not measured", never as "nothing to report".
+ * Model cards: what a reviewer needs to judge a version on one page: what it is for, what it may
+ * and may not be used for, and who owns it, what it learned from and over which window, the
+ * features it takes (with their sensitivity), how well it did and on which validation set (a
+ * regressor's residuals and predicted against actual values), how it treats subgroups (every
+ * declared group column, a classifier's rates or a regressor's errors, against the declared
+ * bound), whether it behaves as expected, what monitoring found since, where it came from, and who
+ * approved it. Rendered as Markdown for a repository or as a self-contained HTML page
+ * (model-card-render.ts). A section the version has no data for says so: an empty fairness section
+ * must read as "not measured", never as "nothing to report".
  *
  * @example
- * const html = await renderModelCard(db, 'flight-delay', 'champion', { format: 'html' });
+ * const html = await renderModelCard(db, 'rain-tomorrow', 'champion', { format: 'html' });
  */
 import { metricLabel } from '../ml/tabular/task.js';
 import { and, desc, eq } from 'drizzle-orm';
@@ -16,10 +19,10 @@ import { driftReports, type ModelHistoryEvent } from '../db/schema.js';
 import { versionHistoryOf } from './history.js';
 import { modelLineage, type LineageTree } from './lineage.js';
 import { aliasesOf, resolveVersion } from './lookup.js';
-import { modelCardHtml, modelCardMarkdown, type Block, type CardSection } from './model-card-render.js';
-import { readVersionMetadata, type FairnessMetadata, type ReadMetadata, type VersionMetadata } from './version-metadata.js';
+import { decimal, modelCardHtml, modelCardMarkdown, type Block, type CardSection } from './model-card-render.js';
+import { readVersionMetadata, type FairnessMetadata, type FairnessReportMetadata, type ReadMetadata, type VersionMetadata } from './version-metadata.js';
 
-export { escapeHtml } from './model-card-render.js';
+export { decimal, escapeHtml } from './model-card-render.js';
 
 export interface SignatureField {
   name: string;
@@ -109,10 +112,11 @@ export async function renderModelCard(db: Database, model: string, versionOrAlia
 export const cardTitle = (card: ModelCard) => `Model card: ${card.model} v${card.version}`;
 
 /**
- * Signatures come from different trainers: the flight model lists outputs as bare names, an
- * imported ONNX model gives element types and shapes.
+ * The fields of a signature's `inputs` or `outputs`. Signatures come from different trainers: a
+ * Steward model gives names and types (and may list outputs as bare names), an imported ONNX model
+ * gives element types and shapes (`float[?, 3]`).
  */
-function signatureFields(value: unknown): SignatureField[] {
+export function signatureFields(value: unknown): SignatureField[] {
   if (!Array.isArray(value)) return [];
   return value.map((entry: unknown) => {
     if (typeof entry !== 'object' || entry === null) return { name: String(entry), type: '' };
@@ -150,6 +154,12 @@ function missing(card: ModelCard, section: keyof VersionMetadata, what: string):
   return { kind: 'note', text: problem ? `The recorded ${what} could not be read (${problem.problem}).` : `No ${what} was recorded for this version.` };
 }
 
+/** What the version predicts, from its reference profile, else from what its evaluation recorded. */
+function taskOf(card: ModelCard): string | undefined {
+  const m = card.metadata;
+  return m.reference?.task ?? m.fairnessReports?.[0]?.task ?? (m.curves?.residuals || m.curves?.predictedVsActual ? 'regression' : m.curves?.roc || m.fairness ? 'binary-classification' : undefined);
+}
+
 function overview(card: ModelCard): Block[] {
   return [
     {
@@ -160,6 +170,7 @@ function overview(card: ModelCard): Block[] {
         ['Status', card.status],
         ['Aliases', card.aliases.join(', ') || 'none'],
         ['Algorithm', card.algorithm ?? 'not recorded'],
+        ['Task', taskOf(card) ?? 'not recorded'],
         ['Owner', card.metadata.owner ?? 'not recorded'],
         ['Registered at', card.registeredAt.toISOString()],
         ['Produced by run', card.runId],
@@ -170,8 +181,18 @@ function overview(card: ModelCard): Block[] {
 }
 
 function purpose(card: ModelCard): Block[] {
-  const blocks: Block[] = [card.metadata.purpose ? { kind: 'text', text: card.metadata.purpose } : missing(card, 'purpose', 'purpose')];
+  const m = card.metadata;
+  const blocks: Block[] = [m.purpose ? { kind: 'text', text: m.purpose } : missing(card, 'purpose', 'purpose')];
   if (card.description) blocks.push({ kind: 'text', label: 'This version', text: card.description });
+  // Both are optional in a declaration: shown when recorded, noted only when recorded but unreadable.
+  for (const [section, title] of [
+    ['intendedUse', 'Intended use'],
+    ['limitations', 'Limitations'],
+  ] as const) {
+    const text = m[section];
+    if (text) blocks.push({ kind: 'subheading', text: title }, { kind: 'text', text });
+    else if (card.unreadable.some((u) => u.section === section)) blocks.push({ kind: 'subheading', text: title }, missing(card, section, title.toLowerCase()));
+  }
   return blocks;
 }
 
@@ -206,12 +227,52 @@ function metrics(card: ModelCard): Block[] {
     v
       ? { kind: 'text', label: 'Validation set', text: `${v.description} ${whole(v.rows)} rows${v.positives === undefined ? '' : `, ${whole(v.positives)} positive`}.` }
       : missing(card, 'validation', 'validation set description'),
-    { kind: 'table', id: 'metrics', header: ['Metric', 'Value'], rows: card.metrics.map((m) => [m.name, String(m.value)]), empty: 'No metrics were recorded.' },
+    { kind: 'table', id: 'metrics', header: ['Metric', 'Value'], rows: card.metrics.map((m) => [m.name, decimal(m.value)]), empty: 'No metrics were recorded.' },
   ];
   const curves = card.metadata.curves;
   if (curves?.roc) blocks.push({ kind: 'chart', title: 'ROC curve', xLabel: 'false positive rate', yLabel: 'true positive rate', x: curves.roc.fpr, y: curves.roc.tpr });
   if (curves?.calibration) {
-    blocks.push({ kind: 'chart', title: 'Calibration', xLabel: 'mean predicted probability', yLabel: 'observed delay rate', x: curves.calibration.probPred, y: curves.calibration.probTrue, markers: true });
+    blocks.push({ kind: 'chart', title: 'Calibration', xLabel: 'mean predicted probability', yLabel: 'observed positive rate', x: curves.calibration.probPred, y: curves.calibration.probTrue, markers: true });
+  }
+  return [...blocks, ...regressionCurves(card)];
+}
+
+/** `0.05` -> `5%`: a quantile as the residual table heads it. */
+const percent = (q: number) => `${Number((q * 100).toPrecision(4))}%`;
+
+/** A regressor's residual summary and its predicted against actual values per decile of the predictions. */
+function regressionCurves(card: ModelCard): Block[] {
+  const { residuals, predictedVsActual: pva } = card.metadata.curves ?? {};
+  const blocks: Block[] = [];
+  if (residuals) {
+    const { q, values } = residuals.quantiles;
+    blocks.push(
+      { kind: 'subheading', text: 'Residuals (actual − predicted)' },
+      {
+        kind: 'table',
+        id: 'residuals',
+        header: ['Mean', 'Std. dev.', ...q.map(percent)],
+        rows: [[decimal(residuals.mean), decimal(residuals.std), ...q.map((_, i) => (values[i] === undefined ? 'n/a' : decimal(values[i])))]],
+        empty: 'No residuals were recorded.',
+      },
+    );
+  }
+  if (pva) {
+    blocks.push(
+      { kind: 'subheading', text: 'Predicted against actual, per decile of the predictions' },
+      {
+        kind: 'table',
+        id: 'predicted-vs-actual',
+        header: ['Decile', 'Rows', 'Mean predicted', 'Mean actual'],
+        rows: pva.predicted.map((p, i) => [String(i + 1), pva.counts[i] === undefined ? 'n/a' : whole(pva.counts[i]), decimal(p), pva.actual[i] === undefined ? 'n/a' : decimal(pva.actual[i])]),
+        empty: 'No predictions were recorded.',
+      },
+    );
+    const all = [...pva.predicted, ...pva.actual];
+    if (all.length) {
+      const range: [number, number] = [Math.min(...all), Math.max(...all)];
+      blocks.push({ kind: 'chart', title: 'Predicted against actual', xLabel: 'mean predicted value', yLabel: 'mean actual value', x: pva.predicted, y: pva.actual, markers: true, range });
+    }
   }
   return blocks;
 }
@@ -222,29 +283,75 @@ function fairnessVerdict(f: FairnessMetadata): string {
   return `Lowest disparate impact ratio ${fixed(impact)} (${rule}); largest equal opportunity gap ${fixed(f.maxEqualOpportunityGap)}.`;
 }
 
-function fairness(card: ModelCard): Block[] {
-  const f = card.metadata.fairness;
-  if (!f) return [missing(card, 'fairness', 'fairness report')];
+/** A classifier's rates per group, the reference group marked. */
+function classificationTable(id: string, f: FairnessMetadata): Block {
+  return {
+    kind: 'table',
+    id,
+    header: ['Group', 'Rows', 'Positives', 'Selection rate', 'TPR', 'FPR', 'Precision', 'Disparate impact', 'Equal opportunity diff.'],
+    rows: f.groups.map((g) => [
+      g.group === f.referenceGroup ? `${g.group} (reference)` : g.group,
+      whole(g.size),
+      whole(g.positives),
+      fixed(g.selectionRate),
+      fixed(g.tpr),
+      fixed(g.fpr),
+      fixed(g.precision),
+      fixed(g.disparateImpactRatio),
+      fixed(g.equalOpportunityDifference),
+    ]),
+    empty: 'The report has no groups.',
+  };
+}
+
+/** One declared group column's report: a classifier's rates or a regressor's errors per group, and the verdict against the declared bound. */
+function fairnessReport(report: FairnessReportMetadata): Block[] {
+  const id = `fairness:${report.column}`;
+  const verdict = report.passed ? 'passed' : 'FAILED';
+  if (report.task === 'binary-classification') {
+    const impact = report.minDisparateImpactRatio;
+    return [
+      { kind: 'subheading', text: `Groups: ${report.groupColumn}` },
+      { kind: 'text', text: `${report.groupDescription} Reference group: ${report.referenceGroup}; predicted positive at a score >= ${report.threshold}.` },
+      classificationTable(id, report),
+      {
+        kind: 'text',
+        text: `${verdict}: lowest disparate impact ratio ${fixed(impact)} against a declared minimum of ${decimal(report.minAllowedDisparateImpactRatio)}${impact === null ? ' (not computable: the reference group has no predicted positives)' : ''}; largest equal opportunity gap ${fixed(report.maxEqualOpportunityGap)}.`,
+      },
+    ];
+  }
   return [
-    { kind: 'text', label: `Groups: ${f.groupColumn}`, text: `${f.groupDescription} Reference group: ${f.referenceGroup}; predicted positive at a score >= ${f.threshold}.` },
+    { kind: 'subheading', text: `Groups: ${report.groupColumn}` },
+    { kind: 'text', text: report.groupDescription },
     {
       kind: 'table',
-      id: 'fairness',
-      header: ['Group', 'Rows', 'Positives', 'Selection rate', 'TPR', 'FPR', 'Precision', 'Disparate impact', 'Equal opportunity diff.'],
-      rows: f.groups.map((g) => [
-        g.group === f.referenceGroup ? `${g.group} (reference)` : g.group,
-        whole(g.size),
-        whole(g.positives),
-        fixed(g.selectionRate),
-        fixed(g.tpr),
-        fixed(g.fpr),
-        fixed(g.precision),
-        fixed(g.disparateImpactRatio),
-        fixed(g.equalOpportunityDifference),
-      ]),
+      id,
+      header: ['Group', 'Rows', 'RMSE', 'MAE', 'RMSE / overall'],
+      rows: [
+        ...report.groups.map((g) => [g.group, whole(g.size), decimal(g.rmse), decimal(g.mae), fixed(g.errorRatio)]),
+        ['(all rows)', whole(report.overall.rows), decimal(report.overall.rmse), decimal(report.overall.mae), fixed(1)],
+      ],
       empty: 'The report has no groups.',
     },
+    {
+      kind: 'text',
+      text: `${verdict}: the worst group, ${report.worstGroup}, has ${fixed(report.maxErrorRatio)} times the overall RMSE ${decimal(report.overall.rmse)}; at most ${decimal(report.maxAllowedErrorRatio)} is allowed.`,
+    },
+  ];
+}
+
+function fairness(card: ModelCard): Block[] {
+  const reports = card.metadata.fairnessReports;
+  // Every declared column's report when recorded; `fairness`, a classifier's worst one among them, would repeat one.
+  if (reports?.length) return reports.flatMap(fairnessReport);
+  const unreadableReports = card.unreadable.some((u) => u.section === 'fairnessReports') ? [missing(card, 'fairnessReports', 'fairness reports')] : [];
+  const f = card.metadata.fairness;
+  if (!f) return [missing(card, 'fairness', 'fairness report'), ...unreadableReports];
+  return [
+    { kind: 'text', label: `Groups: ${f.groupColumn}`, text: `${f.groupDescription} Reference group: ${f.referenceGroup}; predicted positive at a score >= ${f.threshold}.` },
+    classificationTable('fairness', f),
     { kind: 'text', text: fairnessVerdict(f) },
+    ...unreadableReports,
   ];
 }
 
