@@ -1,7 +1,9 @@
 /**
- * `steward init <dir>`: scaffolds a runnable project (package.json depending on this Steward,
- * tsconfig, steward.config.ts, a feature view, a training pipeline on bundled sample data, a test,
- * a README) into a new or empty folder. The work is in ./init/scaffold.ts; this is the command.
+ * `steward init <dir>`: scaffolds a runnable project into a new or empty folder: package.json
+ * depending on this Steward, tsconfig, the declarations (features.ts: a feature view over the bundled
+ * sample data; steward.config.ts: its expectations and a model, which Steward's built-in train,
+ * release and drift-retrain pipelines run), one step of the project's own, tests and a README.
+ * The work is in ./init/scaffold.ts; this is the command.
  */
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -9,7 +11,7 @@ import type { Command } from 'commander';
 export function registerInitCommand(program: Command): void {
   program
     .command('init')
-    .description('Create a new Steward project (a training pipeline on sample data, a feature view, a test) in a new or empty folder.')
+    .description('Create a new Steward project (a feature view over sample data, a declared model with its train, release and drift-retrain pipelines, tests) in a new or empty folder.')
     .argument('<dir>', 'the folder to create; it must not exist or be empty')
     .option('--name <project>', "the project's name: lowercase letters, digits and '-' (default: the folder's name)")
     .option('--steward <spec>', 'the dependency on Steward written into package.json, e.g. ^0.1.0 or file:/path/steward-0.1.0.tgz (default: how this Steward was installed)')
@@ -30,8 +32,8 @@ export function registerInitCommand(program: Command): void {
         `  depends on steward ${result.steward.spec}   (from ${result.steward.from}${result.steward.from === '--steward' ? '' : '; choose with --steward <spec>'})`,
         '',
         'Next:',
-        `  ${cd}npm install && npm start   # train and register the sample model through Temporal`,
-        '  npm test                    # the steps on a real embedded database',
+        `  ${cd}npm install && npm start   # train and register the declared model through Temporal`,
+        '  npm test                    # the declarations, then the pipelines end to end through Temporal',
       ];
       process.stdout.write(`${lines.join('\n')}\n`);
     });

@@ -3,8 +3,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // Steps run on a real embedded database: opening and migrating it takes a few seconds.
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
+    // Real stores, no mocks: an embedded database takes seconds to open and migrate, and the
+    // training pipeline runs through a Temporal dev server (test/train.test.ts).
+    testTimeout: 600_000,
+    hookTimeout: 600_000,
   },
 });

@@ -136,7 +136,7 @@ export function projectManifest(name: string, stewardSpec: string, pkg: StewardP
     name,
     version: '0.1.0',
     private: true,
-    description: 'Will it rain tomorrow? A Steward project: a durable training pipeline on Temporal, a feature view and a registered ONNX model.',
+    description: 'Will it rain tomorrow? A Steward project of declarations: a feature view over daily weather and a model Steward trains, releases and monitors on Temporal.',
     type: 'module',
     engines: { node: m.engines?.node ?? '>=20.19.0' },
     scripts: {

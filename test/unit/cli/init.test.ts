@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { loadAppProject } from '../../../src/app/project.js';
 import { registerInitCommand } from '../../../src/cli/init-command.js';
 import { fromOutsideRegistry, DENIED_INSTALL_SCRIPTS, installedStewardSpec, projectManifest, scaffoldProject, stewardPackage, type StewardPackage } from '../../../src/cli/init/scaffold.js';
 import { vegaDataset } from '../../../src/datasets/vega.js';
@@ -29,15 +30,12 @@ describe('steward init', () => {
       '.gitignore',
       'README.md',
       'data/seattle-weather.csv',
+      'features.ts',
       'package.json',
-      'src/features.ts',
-      'src/pipelines/train-rain-tomorrow.ts',
-      'src/steps/build-training-set.ts',
-      'src/steps/load-weather.ts',
-      'src/steps/register-model.ts',
-      'src/steps/train-model.ts',
+      'src/summarize-weather.ts',
       'steward.config.ts',
-      'test/steps.test.ts',
+      'test/declarations.test.ts',
+      'test/train.test.ts',
       'tsconfig.json',
       'vitest.config.ts',
     ]);
@@ -65,8 +63,30 @@ describe('steward init', () => {
     expect(read(path.join(target, 'steward.config.ts'))).toContain("name: 'rain'");
     expect(read(path.join(target, 'steward.config.ts'))).toContain("start: { pipeline: 'train-rain-tomorrow' }");
     expect(read(path.join(target, 'README.md'))).toMatch(/npm install && npm start[\s\S]*npm test/);
+    for (const pipeline of ['train-rain-tomorrow', 'release-rain-tomorrow', 'drift-retrain-rain-tomorrow']) expect(read(path.join(target, 'README.md'))).toContain(pipeline);
     expect(read(path.join(target, '.gitignore'))).toContain('.steward/');
+    // The view reads the project's own copy of the data, not the one in Steward's dependencies.
+    expect(read(path.join(target, 'features.ts'))).toContain("WEATHER_FILE = 'data/seattle-weather.csv'");
+    expect(read(path.join(target, 'features.ts'))).not.toContain('vega:');
   });
+
+  it('makes a project of declarations that Steward loads with its train, release and drift-retrain pipelines', async () => {
+    const target = path.join(tmp, 'declared');
+    scaffoldProject({ target, steward: '^0.1.0' });
+    // Loaded as the CLI and the worker load it (through tsx; here `steward` is this checkout's sources).
+    const project = await loadAppProject({ project: target });
+    expect(project.name).toBe('declared');
+    expect(project.source).toBe(path.join(target, 'steward.config.ts'));
+    expect(project.models.map((m) => m.name)).toEqual(['rain-tomorrow']);
+    const names = project.pipelines.map((p) => p.name);
+    expect(names).toEqual(expect.arrayContaining(['train-rain-tomorrow', 'release-rain-tomorrow', 'drift-retrain-rain-tomorrow', 'summarize-weather']));
+    expect(project.start).toEqual({ pipeline: 'train-rain-tomorrow' });
+    // The training pipeline ingests the view's file and checks it against the declared expectations first.
+    const train = project.pipelines.find((p) => p.name === 'train-rain-tomorrow')!;
+    expect(train.spec.steps.map((s) => s.name)).toEqual(expect.arrayContaining(['ingestDailyWeather', 'checkDailyWeather', 'trainingSet', 'register']));
+    expect(project.features.map((d) => d.name)).toEqual(expect.arrayContaining(['station', 'daily_weather', 'rain_forecast']));
+    expect(project.catalog.map((c) => c.name)).toContain('data/seattle-weather.csv');
+  }, 60_000);
 
   it('imports Steward only through its public entry points', () => {
     const target = path.join(tmp, 'entry-points');
@@ -76,9 +96,9 @@ describe('steward init', () => {
       for (const match of read(path.join(target, file)).matchAll(/from '([^']+)'/g)) specifiers.add(match[1]!);
     }
     const steward = [...specifiers].filter((s) => s === 'steward' || s.startsWith('steward/')).sort();
-    expect(steward).toEqual(['steward', 'steward/data', 'steward/features', 'steward/ml', 'steward/registry', 'steward/testing']);
+    expect(steward).toEqual(['steward', 'steward/data', 'steward/features', 'steward/registry', 'steward/testing']);
     const packages = [...specifiers].filter((s) => !s.startsWith('.') && !s.startsWith('node:') && !s.startsWith('steward')).sort();
-    expect(packages).toEqual(['apache-arrow', 'vitest', 'vitest/config']);
+    expect(packages).toEqual(['vitest', 'vitest/config']);
   });
 
   it('fills an existing empty folder', () => {
