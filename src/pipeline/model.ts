@@ -61,7 +61,7 @@ export interface ModelCardDeclaration {
 export interface MonitoringDeclaration {
   /** How long a monitored window is (default '7d'). */
   window?: string;
-  /** Share of drifted features that calls for a retrain (default 0.3). */
+  /** Share of drifted features that calls for a retrain (default 0.5). */
   maxDriftedShare?: number;
   /**
    * How much worse the primary metric may get on a window's labelled rows than at validation before

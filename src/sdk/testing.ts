@@ -8,12 +8,12 @@
  * @example
  * import { afterAll, expect, it } from 'vitest';
  * import { closeTestServices, runStep } from 'steward/testing';
- * import { loadWeather } from '../src/steps/load-weather.js';
+ * import { summarizeWeather } from '../src/summarize-weather.js';
  *
  * afterAll(closeTestServices);
- * it('loads the sample', async () => {
- *   const out = await runStep(loadWeather, { file: 'data/seattle-weather.csv' });
- *   expect(out.rows).toBe(1461);
+ * it('summarizes the sample', async () => {
+ *   const out = await runStep(summarizeWeather, {});
+ *   expect(out.days).toBe(1461);
  * });
  *
  * Steps given no `services` share one set per process (so one step's artifacts are there for the
