@@ -7,7 +7,7 @@
  * task, candidates, release criteria): pipelines/models.ts composes them into each declared model's
  * train, release and drift-retrain pipelines.
  */
-import type { Step } from '../../src/pipeline/step.js';
+import { markBuiltinSteps, type Step } from '../../src/pipeline/step.js';
 import { applyFeatures } from './apply-features.js';
 import { buildTrainingSet } from './build-training-set.js';
 import { checkExpectations } from './check-expectations.js';
@@ -65,3 +65,5 @@ export const builtinSteps: readonly Step[] = [
   materializeFeatures,
   recordPurpose,
 ];
+
+markBuiltinSteps(builtinSteps);

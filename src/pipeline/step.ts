@@ -249,3 +249,19 @@ export const isFalse = (ref: TypedRef<boolean | undefined | null>): Condition =>
 export const allOf = (...conditions: Condition[]): Condition => ({ all: conditions });
 export const anyOf = (...conditions: Condition[]): Condition => ({ any: conditions });
 export const not = (condition: Condition): Condition => ({ not: condition });
+
+/**
+ * Steward's built-in steps carry this mark. A project that imports a built-in step through the SDK
+ * may hold another instance of the same module (the CLI from dist/, the project through tsx), so
+ * combining projects recognizes a built-in step by its mark, name and version, not by identity.
+ * `Symbol.for` is shared by every copy of this module in the process.
+ */
+const BUILTIN = Symbol.for('steward.builtinStep');
+
+export function markBuiltinSteps(steps: readonly Step[]): void {
+  for (const step of steps) Object.defineProperty(step, BUILTIN, { value: true, enumerable: false });
+}
+
+export function isBuiltinStep(step: Step): boolean {
+  return (step as unknown as Record<symbol, unknown>)[BUILTIN] === true;
+}

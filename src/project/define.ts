@@ -20,7 +20,7 @@ import type { ExpectationSuite } from '../governance/expectations.js';
 import { validateCatalog } from '../pipeline/catalog.js';
 import type { Pipeline } from '../pipeline/definition.js';
 import { defineModel, isModelDeclaration, modelPipelineNames, type ModelDeclaration } from '../pipeline/model.js';
-import type { Step } from '../pipeline/step.js';
+import { isBuiltinStep, type Step } from '../pipeline/step.js';
 import type { EnricherConfig } from '../serving/enrichment.js';
 
 export interface ProjectDeclaration {
@@ -194,7 +194,11 @@ export function combineProjects(builtins: Project, own?: Project): Project {
   const steps = new Map(builtins.steps);
   for (const [name, step] of project.steps) {
     const builtin = steps.get(name);
-    if (builtin && builtin !== step) throw new ValidationError(`${where}: step "${name}" has the name of a built-in step; rename it.`, { project: project.name, step: name });
+    if (builtin && builtin !== step) {
+      // The same built-in step, loaded by the project through another copy of the SDK: keep Steward's own.
+      if (isBuiltinStep(step) && isBuiltinStep(builtin) && step.version === builtin.version) continue;
+      throw new ValidationError(`${where}: step "${name}" has the name of a built-in step; rename it.`, { project: project.name, step: name });
+    }
     steps.set(name, step);
   }
   const pipelineNames = new Set(builtins.pipelines.map((p) => p.name));

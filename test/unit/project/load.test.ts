@@ -56,6 +56,27 @@ describe('finding and loading a project', () => {
     }
   });
 
+  it("composes Steward's built-in steps, imported through steward/steps, into a project's own pipeline", async () => {
+    // The project loads its own copy of the SDK (through tsx); its built-in steps are still Steward's.
+    const steps = fileURLToPath(new URL('../../../src/sdk/steps.ts', import.meta.url));
+    const dir = project(
+      `import { buildTrainingSet, trainModel } from ${JSON.stringify(steps)};\n` +
+        `const quick = definePipeline({ name: 'quick-train', params: z.object({}), steps: () => {\n` +
+        `  const set = buildTrainingSet.step('set', { service: 'svc', task: 'regression', label: { kind: 'future', view: 'v', feature: 'f', horizon: '1d' } });\n` +
+        `  return [set, trainModel.step('train', { trainingSet: set.result, algorithm: 'linear' })];\n` +
+        `} });\n` +
+        `export default defineProject({ name: 'composer', pipelines: [quick] });`,
+    );
+    const combined = await loadAppProject({ project: dir });
+    expect(combined.pipelines.map((p) => p.name)).toContain('quick-train');
+    const builtins = await loadAppProject({ cwd: fs.mkdtempSync(path.join(os.tmpdir(), 'steward-no-project-')) });
+    // One step per name, and it is the built-in project's own instance.
+    expect(combined.steps.get('trainModel')).toBe(builtins.steps.get('trainModel'));
+    expect(combined.steps.get('buildTrainingSet')).toBe(builtins.steps.get('buildTrainingSet'));
+    const quick = combined.pipelines.find((p) => p.name === 'quick-train')!;
+    expect(quick.steps.find((s) => s.name === 'trainModel')).not.toBe(builtins.steps.get('trainModel'));
+  });
+
   it('refuses a --project that does not exist or holds no config', async () => {
     await expect(loadAppProject({ project: path.join(root, 'missing') })).rejects.toThrow(/missing does not exist\. Give --project \(or STEWARD_PROJECT\) a steward\.config\.ts/);
     const bare = fs.mkdtempSync(path.join(root, 'bare-'));
