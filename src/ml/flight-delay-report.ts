@@ -10,6 +10,9 @@
  * departures). Airports absent from the training rows are nonhubs. The reference group is the
  * largest group of the validation set, so the ratios compare every group with the bulk of traffic.
  */
+import { rocCurve } from './tabular/evaluate.js';
+
+export { rocCurve };
 import type { InferenceSession } from 'onnxruntime-node';
 import type { BehaviourMetadata, CurvesMetadata, FairnessMetadata, VersionMetadata } from '../registry/version-metadata.js';
 import { directional, invariance, runBehaviouralChecks } from './behaviour.js';
@@ -27,7 +30,6 @@ export const HUB_SIZES = [
 
 /** Rows the behavioural checks score: each check scores a perturbed copy, so a sample keeps evaluation quick. */
 export const BEHAVIOUR_SAMPLE_ROWS = 2_000;
-const ROC_POINTS = 50;
 const CALIBRATION_BINS = 10;
 
 /** Expectations a reviewer of a delay model would hold, with tolerances that ignore numerical noise. */
@@ -65,30 +67,6 @@ export function hubSizes(trainOrigins: readonly CategoricalValue[], origins: rea
   });
 }
 
-/** At most `points` (fpr, tpr) pairs from (0,0) to (1,1), taken at evenly spaced score thresholds by rank. */
-export function rocCurve(labels: Uint8Array, scores: Float64Array, points = ROC_POINTS): { fpr: number[]; tpr: number[] } {
-  const order = Array.from(scores.keys()).sort((a, b) => scores[b]! - scores[a]!);
-  const positives = labels.reduce((n, l) => n + l, 0);
-  const negatives = labels.length - positives;
-  const fpr = [0];
-  const tpr = [0];
-  let tp = 0;
-  let fp = 0;
-  const step = Math.max(1, Math.ceil(order.length / (points - 1)));
-  let next = step;
-  for (let i = 0; i < order.length; i++) {
-    if (labels[order[i]!] === 1) tp++;
-    else fp++;
-    const last = i === order.length - 1;
-    // Only where the next score differs: tied scores are one threshold.
-    if (last || (i + 1 >= next && scores[order[i + 1]!] !== scores[order[i]!])) {
-      fpr.push(negatives === 0 ? 0 : fp / negatives);
-      tpr.push(positives === 0 ? 0 : tp / positives);
-      next = i + 1 + step;
-    }
-  }
-  return { fpr, tpr };
-}
 
 function evenlySpaced(rows: number, count: number): number[] {
   if (rows <= count) return Array.from({ length: rows }, (_, i) => i);
