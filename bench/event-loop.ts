@@ -13,7 +13,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { flightDelayProject } from '../examples/flight-delay/steward.config.js';
 import { builtinProject } from '../pipelines/index.js';
+import { combineProjects } from '../src/project/define.js';
 import { openDatabase } from '../src/db/client.js';
 import type { StepContext } from '../src/pipeline/step-runtime.js';
 import { defaultCpuPool } from '../src/platform/cpu-pool.js';
@@ -34,7 +36,7 @@ if (yieldMs !== undefined) {
 const dir = process.env.BENCH_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'steward-bench-loop-'));
 const handle = await openDatabase({ url: undefined, pgliteDir: path.join(dir, 'pglite') });
 const artifacts = new LocalArtifactStore(path.join(dir, 'artifacts'));
-const steps = Object.fromEntries([...builtinProject.steps.values()].map((step) => [step.name, step.implementation]));
+const steps = Object.fromEntries([...combineProjects(builtinProject, flightDelayProject).steps.values()].map((step) => [step.name, step.implementation]));
 const services = { db: handle.db, artifacts, writeOptions: {} };
 const context = (step: string): StepContext => ({ runId: 'bench', step, idempotencyKey: `bench/${step}`, attempt: 1, heartbeat: () => {}, signal: new AbortController().signal, services });
 

@@ -3,9 +3,9 @@
  *
  * The generic steps cost no more than the flight-specific ones they replace (issue 20: within 1.1x):
  * real flights (the first N of vega-datasets flights-3m, default 200,000) are ingested into a fresh
- * PGlite database and turned into the flight training set artifact by src/features/flight-training-set.ts;
+ * PGlite database and turned into the flight training set artifact by examples/flight-delay/features/raw-training-set.ts;
  * on those same bytes each algorithm (logistic regression, gradient-boosted trees) is trained,
- * evaluated and profiled through the flight-specific functions (src/ml/flight-delay-model.ts) and
+ * evaluated and profiled through the flight-specific functions (examples/flight-delay/ml/flight-delay-model.ts) and
  * through the generic ones (src/ml/tabular) given TabularColumns naming the same flight columns,
  * with the same parameters, the same CPU pool and the same artifact store. The two sides alternate
  * which goes first and each figure is the best of the repeats (default 3). Each call is timed whole,
@@ -31,11 +31,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Table, Utf8, vectorFromArray, tableFromIPC, tableToIPC, type Vector } from 'apache-arrow';
-import { ingestFlights } from '../src/datasets/flights.js';
+import { ingestFlights } from '../examples/flight-delay/data/flights.js';
 import { openDatabase } from '../src/db/client.js';
-import { buildFlightTrainingSet, CATEGORICAL_FEATURES, NUMERIC_FEATURES } from '../src/features/flight-training-set.js';
-import { evaluateFlightDelayModel, profileFlightDelayReference, trainFlightDelayModel, type Evaluation, type TrainOptions as FlightTrainOptions } from '../src/ml/flight-delay-model.js';
-import { hubSizes } from '../src/ml/flight-delay-report.js';
+import { buildFlightTrainingSet, CATEGORICAL_FEATURES, NUMERIC_FEATURES } from '../examples/flight-delay/features/raw-training-set.js';
+import { evaluateFlightDelayModel, profileFlightDelayReference, trainFlightDelayModel, type Evaluation, type TrainOptions as FlightTrainOptions } from '../examples/flight-delay/ml/flight-delay-model.js';
+import { hubSizes } from '../examples/flight-delay/ml/flight-delay-report.js';
 import { evaluateTabularModel, profileTabularReference, trainTabularModel, type AlgorithmParams, type TabularColumns, type TabularEvaluation, type TrainingSetRef } from '../src/ml/tabular/index.js';
 import type { BehaviourDeclaration, FairnessDeclaration } from '../src/pipeline/model.js';
 import { CpuPool, cpuThreadsSetting } from '../src/platform/cpu-pool.js';

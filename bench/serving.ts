@@ -33,7 +33,7 @@ import { parquetWriteFile } from 'hyparquet-writer';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { openDatabase } from '../src/db/client.js';
 import { vegaDataset } from '../src/datasets/vega.js';
-import { CATEGORICAL_FEATURES, NUMERIC_FEATURES } from '../src/features/flight-training-set.js';
+import { CATEGORICAL_FEATURES, NUMERIC_FEATURES } from '../examples/flight-delay/features/raw-training-set.js';
 import { trainGradientBoosting } from '../src/ml/gradient-boosting.js';
 import { trainLogisticRegression } from '../src/ml/linear.js';
 import { rocAuc } from '../src/ml/metrics/index.js';

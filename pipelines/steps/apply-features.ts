@@ -1,7 +1,7 @@
 /**
  * Registers the project's feature definitions (those its steward.config.ts declares, with Steward's
  * built-ins) in the feature registry: what `steward apply` does, as a step. Idempotent: an
- * unchanged definition stays. A worker given no definitions applies the built-in ones.
+ * unchanged definition stays.
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
@@ -9,10 +9,9 @@ import { canonicalJson, specOf, type Definition } from '../../src/features/defin
 import { apply } from '../../src/features/registry.js';
 import { defineStep } from '../../src/pipeline/step.js';
 import type { StepServices } from '../../src/pipeline/step-runtime.js';
-import { featureDefinitions } from '../flight-delay/features/index.js';
 
 /** The definitions' content: a step's cached result holds only while they are unchanged. */
-export function definitionsFingerprint(definitions: readonly Definition[] = featureDefinitions): string {
+export function definitionsFingerprint(definitions: readonly Definition[]): string {
   return createHash('sha256')
     .update(canonicalJson(definitions.map(specOf)))
     .digest('hex');
@@ -40,5 +39,5 @@ export const applyFeatures = defineStep({
 });
 
 function definitionsOf(services: StepServices): readonly Definition[] {
-  return services.features?.length ? services.features : featureDefinitions;
+  return services.features ?? [];
 }

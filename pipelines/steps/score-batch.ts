@@ -1,5 +1,5 @@
 /**
- * Batch scoring as a pipeline step (pipelines/flight-delay/score-flights.ts): a registered model version scores
+ * Batch scoring as a pipeline step (a project's batch-scoring pipeline): a registered model version scores
  * a Parquet or Arrow file (a path, a `vega:` dataset or an artifact) in bounded batches through
  * src/serving/batch.ts, the same code as `steward score batch`. The scores go to the artifact store,
  * content-addressed, so a retried or rerun step names the same bytes with the same URI. Cached: the
@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { resolveSource } from '../../src/datasets/flights.js';
+import { resolveFilePath } from '../../src/features/files.js';
 import { NotFoundError, ValidationError } from '../../src/errors.js';
 import { factsFromMetadata } from '../../src/governance/approvals.js';
 import { artifactDataset, modelVersionDataset, rowCountFacets, sourceDataset } from '../../src/lineage/datasets.js';
@@ -26,7 +26,7 @@ const EXTENSION: Record<FileFormat, string> = { parquet: '.parquet', arrow: '.ar
 
 /** The local file an input names; a missing one is named as given and as resolved. */
 function localInput(ref: string): string {
-  const file = resolveSource(ref);
+  const file = resolveFilePath(ref);
   if (!fs.existsSync(file)) throw new NotFoundError(`Input file ${file === ref ? file : `${ref} (${file})`} does not exist.`, { input: ref, file });
   return file;
 }

@@ -271,24 +271,39 @@ interface DemoRun {
   render: (result: RunPipelineResult) => string;
 }
 
+/**
+ * What the demos run, wherever the command runs (a project's folder or none): Steward's built-ins
+ * with the flight-delay example (examples/flight-delay), whose pipelines they start by name.
+ */
+export async function demoProject(): Promise<import('../project/define.js').Project> {
+  const [{ builtinProject }, { flightDelayProject }, { combineProjects }] = await Promise.all([
+    import('../../pipelines/index.js'),
+    import('../../examples/flight-delay/steward.config.js'),
+    import('../project/define.js'),
+  ]);
+  return combineProjects(builtinProject, flightDelayProject);
+}
+
 async function demo(ctx: Context, rows: string): Promise<void> {
   const began = Date.now();
   const { config, logger, json } = ctx;
   if (!json) out('Steward demo: bringing up the embedded stack...');
-  const [{ startStack }, { devServerPaths }, { getRunReport, startRun }, { pipelines, findPipeline }] = await Promise.all([
+  const [{ startStack }, { devServerPaths }, { getRunReport, startRun }, { findPipeline }, project] = await Promise.all([
     import('../app/stack.js'),
     import('../platform/dev-server.js'),
     import('../pipeline/runs.js'),
-    catalog(ctx),
+    import('../pipeline/catalog.js'),
+    demoProject(),
   ]);
-  const stack = await startStack(config, logger, { api: false, project: await ctx.project() });
+  const stack = await startStack(config, logger, { api: false, project });
+  const pipelines = stack.project.pipelines;
   try {
     const t = stack.temporal;
     if (!json) {
       out(`  Temporal   ${t.origin === 'started' ? 'started' : t.origin === 'reused' ? 'reused' : 'connected to'} ${t.address}` +
         (t.origin === 'external' ? '' : ` (history persisted in ${devServerPaths(config.home).dbFile})`));
       out(`  Database   ${stack.database.driver} at ${stack.database.location}`);
-      out(`  Worker     polling task queue "${config.taskQueue}"`);
+      out(`  Worker     polling task queue "${stack.taskQueue}"`);
     }
     const flights = Number(rows).toLocaleString('en-US');
     const plan: DemoRun[] = [
@@ -301,7 +316,7 @@ async function demo(ctx: Context, rows: string): Promise<void> {
     ];
     const reports = [];
     for (const step of plan) {
-      const started = await startRun(stack.client, config.taskQueue, findPipeline(pipelines, step.pipeline), { rows });
+      const started = await startRun(stack.client, stack.taskQueue, findPipeline(pipelines, step.pipeline), { rows });
       const url = workflowUrl(t.uiUrl, t.namespace, started.runId);
       if (!json) out(`\nRun ${started.runId}: ${step.what}`);
       await follow(stack.client, started.runId, ctx);
@@ -335,7 +350,7 @@ async function demoDeploy(ctx: Context, rows: string, which: 'deploy' | 'rollbac
   if (!/^[0-9]+$/.test(rows)) throw new ValidationError(`--rows must be a whole number, got "${rows}".`);
   if (!ctx.json) out(`Steward demo (${which === 'deploy' ? 'canary deployment' : 'automatic rollback'}): bringing up the embedded stack...`);
   const [{ startStack }, { demoDeployment }] = await Promise.all([import('../app/stack.js'), import('./demo-deploy.js')]);
-  const stack = await startStack(ctx.config, ctx.logger, { api: false });
+  const stack = await startStack(ctx.config, ctx.logger, { api: false, project: await demoProject() });
   try {
     const report = await demoDeployment(stack, ctx, new LocalArtifactStore(path.join(ctx.config.home, 'artifacts')), which, Number(rows));
     if (ctx.json) printJson({ ...report, seconds: (Date.now() - began) / 1000 });
@@ -370,13 +385,14 @@ interface DemoRelease {
  */
 async function demoRelease(stack: Stack, ctx: Context, rows: string): Promise<DemoRelease> {
   const { config, json } = ctx;
-  const [{ listApprovals }, { approvalView }, { createPrincipal, issueToken, listPrincipals }, { getRunReport, startRun }, { pipelines, findPipeline }] = await Promise.all([
+  const [{ listApprovals }, { approvalView }, { createPrincipal, issueToken, listPrincipals }, { getRunReport, startRun }, { findPipeline }] = await Promise.all([
     import('../governance/approvals.js'),
     import('../governance/decisions.js'),
     import('../governance/identity.js'),
     import('../pipeline/runs.js'),
-    catalog(ctx),
+    import('../pipeline/catalog.js'),
   ]);
+  const pipelines = stack.project.pipelines;
   const db = stack.database.db;
   const known = new Set((await listPrincipals(db)).map((p) => p.name));
   for (const [role, name] of [...Object.entries(DEMO_REVIEWERS), ['author', DEMO_AUTHOR] as const]) {
@@ -389,7 +405,7 @@ async function demoRelease(stack: Stack, ctx: Context, rows: string): Promise<De
     runId = reuse.workflowId;
     if (!json) out(`\nRun ${runId} is already waiting for sign-off (${reuse.id}); not opening another.`);
   } else {
-    runId = (await startRun(stack.client, config.taskQueue, findPipeline(pipelines, 'release-flight-delay'), { rows }, { startedBy: DEMO_AUTHOR })).runId;
+    runId = (await startRun(stack.client, stack.taskQueue, findPipeline(pipelines, 'release-flight-delay'), { rows }, { startedBy: DEMO_AUTHOR })).runId;
     if (!json) out(`\nRun ${runId}: validate the model (ROC AUC, behavioural checks), then wait for a governed sign-off`);
   }
   for (let i = 0; ; i++) {

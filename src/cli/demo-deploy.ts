@@ -20,11 +20,10 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { and, desc, eq, inArray } from 'drizzle-orm';
 import onnxProto from 'onnx-proto';
-import { pipelines } from '../../pipelines/index.js';
 import type { Database } from '../db/client.js';
 import { auditLog, modelAliases, modelVersions, type ModelVersion } from '../db/schema.js';
 import { ValidationError } from '../errors.js';
-import { loadTrainingSet } from '../features/flight-training-set.js';
+import { loadTrainingSet } from '../../examples/flight-delay/features/raw-training-set.js';
 import { listApprovals } from '../governance/approvals.js';
 import { submitDecision } from '../governance/decisions.js';
 import { createPrincipal, listPrincipals, requirePrincipal } from '../governance/identity.js';
@@ -74,7 +73,7 @@ export async function demoDeployment(stack: Stack, ctx: CommandContext, artifact
     // A few more flights than any earlier demo trained on: a new version that should behave like production.
     const count = (await db.select({ v: modelVersions.version }).from(modelVersions).where(eq(modelVersions.modelName, MODEL))).length;
     const trainOn = rows + 2_000 * count;
-    const release = await startRun(stack.client, ctx.config.taskQueue, findPipeline(pipelines, 'release-flight-delay'), { rows: trainOn, ...DEMO_ANALYSIS }, { startedBy: AUTHOR });
+    const release = await startRun(stack.client, stack.taskQueue, findPipeline(stack.project.pipelines, 'release-flight-delay'), { rows: trainOn, ...DEMO_ANALYSIS }, { startedBy: AUTHOR });
     say(`\nRelease ${release.runId}: train on ${trainOn.toLocaleString('en-US')} flights, validate, sign off, promote, then deploy as a canary`);
     candidate = await approveRelease(stack, ctx, release.runId);
     deploymentId = `${release.runId}--deploy`;
@@ -85,7 +84,7 @@ export async function demoDeployment(stack: Stack, ctx: CommandContext, artifact
   } else {
     candidate = await registerInvertedCandidate(db, artifacts, production);
     say(`\nRegistered ${MODEL} v${candidate}: v${production.version}'s graph with its probability columns swapped (every score inverted), approved only to show the rollback`);
-    const handle = await startDeployment(stack.client, ctx.config.taskQueue, {
+    const handle = await startDeployment(stack.client, stack.taskQueue, {
       model: MODEL,
       version: candidate,
       strategy: 'canary',
@@ -157,14 +156,14 @@ async function ensureProduction(stack: Stack, ctx: CommandContext, rows: number)
     .orderBy(desc(modelVersions.version))
     .limit(1);
   if (approved) {
-    const handle = await startDeployment(stack.client, ctx.config.taskQueue, { model: MODEL, version: approved.version, strategy: 'canary', startedBy: AUTHOR, reason: 'demo: first deployment' });
+    const handle = await startDeployment(stack.client, stack.taskQueue, { model: MODEL, version: approved.version, strategy: 'canary', startedBy: AUTHOR, reason: 'demo: first deployment' });
     const result = (await handle.result()) as DeploymentResult;
     if (result.status !== 'promoted') throw new ValidationError(`The first deployment of ${MODEL} v${approved.version} ended ${result.status}: ${result.rollbackReason ?? result.outcome}`);
     return { version: approved.version, how: 'approved earlier; deployed now as the first production version' };
   }
   // Nothing approved yet: the release waiting at its gate (from `steward demo`), or a new one.
   const waiting = (await listApprovals(db)).find((a) => a.pipeline === 'release-flight-delay');
-  const runId = waiting?.workflowId ?? (await startRun(stack.client, ctx.config.taskQueue, findPipeline(pipelines, 'release-flight-delay'), { rows, ...DEMO_ANALYSIS }, { startedBy: AUTHOR })).runId;
+  const runId = waiting?.workflowId ?? (await startRun(stack.client, stack.taskQueue, findPipeline(stack.project.pipelines, 'release-flight-delay'), { rows, ...DEMO_ANALYSIS }, { startedBy: AUTHOR })).runId;
   if (!ctx.json) out(`\nRelease ${runId}: nothing is in production yet, so this release is signed off and deployed first`);
   const version = await approveRelease(stack, ctx, runId);
   const report = await stack.client.workflow.getHandle(runId).result().then(

@@ -19,16 +19,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import type { Table } from 'apache-arrow';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
-import { pipelines } from '../../pipelines/index.js';
-import { buildFlightTrainingSetFromStore } from '../../pipelines/flight-delay/features/flight-training-set.js';
-import { flightsBefore } from '../../pipelines/flight-delay/steps/index.js';
+import { buildFlightTrainingSetFromStore } from '../../examples/flight-delay/features/flight-training-set.js';
+import { flightsBefore } from '../../examples/flight-delay/steps/index.js';
 import { monitorFindings } from '../../pipelines/steps/monitor-drift.js';
 import { PIPELINE_STEP_FAILED, type RunPipelineResult, type RunState, type StepState } from '../contracts.js';
 import type { Database } from '../db/client.js';
 import { predictionGroundTruth } from '../db/schema.js';
-import { ingestFlights } from '../datasets/flights.js';
+import { ingestFlights } from '../../examples/flight-delay/data/flights.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
-import { CATEGORICAL_FEATURES, NUMERIC_FEATURES, loadTrainingSet } from '../features/flight-training-set.js';
+import { CATEGORICAL_FEATURES, NUMERIC_FEATURES, loadTrainingSet } from '../../examples/flight-delay/features/raw-training-set.js';
 import { listApprovals } from '../governance/approvals.js';
 import type { DriftReport } from '../monitoring/report.js';
 import { getDriftReportRow } from '../monitoring/report-store.js';
@@ -36,6 +35,7 @@ import { submitDecision } from '../governance/decisions.js';
 import { createPrincipal, listPrincipals, requirePrincipal } from '../governance/identity.js';
 import { escapeHtml } from '../registry/model-card-render.js';
 import { findPipeline } from '../pipeline/catalog.js';
+import type { Pipeline } from '../pipeline/definition.js';
 import { getRunReport, startRun } from '../pipeline/runs.js';
 import { createSchedule, deleteSchedule } from '../pipeline/schedules.js';
 import type { ArtifactStore } from '../registry/artifacts.js';
@@ -52,6 +52,8 @@ export interface ReplayDeps {
   db: Database;
   client: Client;
   taskQueue: string;
+  /** The project's pipelines: the flight-delay example's release and drift-retrain among them. */
+  pipelines: readonly Pipeline[];
   artifacts: ArtifactStore;
   /** The scorer the challengers are deployed to (its base URL); the replay sends it live traffic during each deployment. */
   scorerUrl: string;
@@ -276,7 +278,7 @@ async function replaySchedule(deps: ReplayDeps, options: ReplayOptions): Promise
       ...DEPLOY_SETTINGS,
     },
   };
-  const pipeline = findPipeline(pipelines, 'drift-retrain-flight-delay');
+  const pipeline = findPipeline(deps.pipelines, 'drift-retrain-flight-delay');
   try {
     return await createSchedule(deps.client, deps.taskQueue, pipeline, schedule);
   } catch (error) {
@@ -362,7 +364,7 @@ export async function replayDrift(deps: ReplayDeps, options: ReplayOptions): Pro
   const release = await startRun(
     client,
     taskQueue,
-    findPipeline(pipelines, 'release-flight-delay'),
+    findPipeline(deps.pipelines, 'release-flight-delay'),
     { source: options.source, rows: trainRows, modelName: options.model, ...DEPLOY_SETTINGS },
     { startedBy: AUTHOR },
   );

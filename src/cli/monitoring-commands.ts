@@ -171,13 +171,13 @@ Examples:
         return n;
       };
       const began = Date.now();
-      const [{ startStack }, { replayDrift, writeTimeline }] = await Promise.all([import('../app/stack.js'), import('./demo-drift.js')]);
+      const [{ startStack }, { replayDrift, writeTimeline }, { demoProject }] = await Promise.all([import('../app/stack.js'), import('./demo-drift.js'), import('./commands.js')]);
       // The stack hosts the scorer the challengers deploy to, unless STEWARD_SCORER_URL names one.
-      const stack = await startStack(ctx.config, ctx.logger, { api: false });
+      const stack = await startStack(ctx.config, ctx.logger, { api: false, project: await demoProject() });
       try {
         const scorerUrl = ctx.config.scorer.url ?? stack.scorer!.url;
         const weeks = await replayDrift(
-          { db: stack.database.db, client: stack.client, taskQueue: ctx.config.taskQueue, artifacts: new LocalArtifactStore(path.join(ctx.config.home, 'artifacts')), scorerUrl, say: (line) => (ctx.json ? undefined : out(line)) },
+          { db: stack.database.db, client: stack.client, taskQueue: stack.taskQueue, pipelines: stack.project.pipelines, artifacts: new LocalArtifactStore(path.join(ctx.config.home, 'artifacts')), scorerUrl, say: (line) => (ctx.json ? undefined : out(line)) },
           {
             model: options.model,
             source: 'vega:flights-3m.parquet',

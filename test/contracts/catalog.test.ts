@@ -9,7 +9,7 @@ import { auditTrail } from '../../src/audit/index.js';
 import { builtinCatalog, catalogFromDefinitions, editCatalogEntry, listCatalog, registerCatalog, searchCatalog, showCatalogEntry } from '../../src/governance/catalog.js';
 import { entity, featureService, featureView } from '../../src/features/index.js';
 import { PermissionDeniedError } from '../../src/governance/identity.js';
-import { featureDefinitions } from '../../pipelines/flight-delay/features/index.js';
+import { featureDefinitions } from '../../examples/flight-delay/features/index.js';
 import { describeEachDriver, useTestDatabase } from '../support/databases.js';
 
 const customer = entity({ name: 'customer', joinKeys: { customer_id: 'string' } });

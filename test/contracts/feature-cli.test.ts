@@ -14,7 +14,7 @@ import type { CommandContext } from '../../src/cli/context.js';
 import { loadConfig } from '../../src/platform/config.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { createTestDatabase, describeEachDriver, type TestDatabase } from '../support/databases.js';
-import { builtinProject } from '../../pipelines/index.js';
+import { rootProject } from '../support/projects.js';
 
 describeEachDriver('steward feature commands', (driver) => {
   let testDb: TestDatabase;
@@ -35,7 +35,7 @@ describeEachDriver('steward feature commands', (driver) => {
       config: { ...config, database: { url: testDb.url, pgliteDir: testDb.pgliteDir } },
       logger: createLogger('error'),
       json,
-      project: async () => builtinProject,
+      project: async () => rootProject,
     });
     const program = new Command().exitOverride();
     registerFeatureCommands(program, context);

@@ -12,12 +12,12 @@ import { sql } from 'drizzle-orm';
 import { Table, TimestampMillisecond, Utf8, vectorFromArray } from 'apache-arrow';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { queryRows } from '../../src/db/client.js';
-import { ingestFlights } from '../../src/datasets/flights.js';
-import { buildFlightTrainingSet, loadTrainingSet } from '../../src/features/flight-training-set.js';
+import { ingestFlights } from '../../examples/flight-delay/data/flights.js';
+import { buildFlightTrainingSet, loadTrainingSet } from '../../examples/flight-delay/features/raw-training-set.js';
 import { createFeatureStore, getHistoricalFeatures, type FeatureStore } from '../../src/features/index.js';
 import { LocalArtifactStore } from '../../src/registry/artifacts.js';
-import { buildFlightTrainingSetFromStore, flightEntityRows } from '../../pipelines/flight-delay/features/flight-training-set.js';
-import { computeFlightFeatures, flightDelayService, flightFeatureDefinitions } from '../../pipelines/flight-delay/features/flights.js';
+import { buildFlightTrainingSetFromStore, flightEntityRows } from '../../examples/flight-delay/features/flight-training-set.js';
+import { computeFlightFeatures, flightDelayService, flightFeatureDefinitions } from '../../examples/flight-delay/features/flights.js';
 import { describeEachDriver, useTestDatabase } from '../support/databases.js';
 import { flightSampleFile } from '../support/flight-sample.js';
 

@@ -18,7 +18,7 @@ import type { RunPipelineResult } from '../../src/contracts.js';
 import { findPipeline } from '../../src/pipeline/catalog.js';
 import { startRun } from '../../src/pipeline/runs.js';
 import { firstFreePort } from '../../src/platform/ports.js';
-import { pipelines } from '../../pipelines/index.js';
+import { pipelines } from '../support/projects.js';
 import { postgresBinDir, startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres.js';
 import { runSteward, spawnSteward, waitForOutput, type Spawned } from '../support/processes.js';
 import { bundleCacheDir, startTemporal } from '../support/temporal.js';

@@ -12,7 +12,7 @@
  * STARTED: the parallel sibling of a trained or evaluated model) count as killed mid-step, so the
  * eight kills cover all ten steps. Each kill is followed by a new worker; the dead attempt is
  * noticed by its heartbeat timeout (20 s), except `trainingSet`, whose timeout is 10 minutes by
- * design (pipelines/flight-delay/steps/build-training-set-from-store.ts): there the test does what an operator would
+ * design (examples/flight-delay/steps/build-training-set-from-store.ts): there the test does what an operator would
  * (`temporal activity fail`), failing the dead attempt so that the retry starts now.
  *
  * PGlite by default: the kills wait out seven heartbeat timeouts, so each driver costs about four
@@ -50,7 +50,7 @@ import { verifyAuditChain } from '../../src/audit/index.js';
 import { findPipeline } from '../../src/pipeline/catalog.js';
 import { startRun } from '../../src/pipeline/runs.js';
 import { workflowBundleFor } from '../../src/app/worker.js';
-import { pipelines } from '../../pipelines/index.js';
+import { pipelines } from '../support/projects.js';
 import { availableDrivers, createTestDatabase, type DriverName, type TestDatabase } from '../support/databases.js';
 import { flightSampleFile } from '../support/flight-sample.js';
 import { runSteward, spawnSteward, type Spawned } from '../support/processes.js';

@@ -20,7 +20,7 @@ import { allLineageEvents } from '../../src/lineage/store.js';
 import { getRunReport, startRun, type StartOptions } from '../../src/pipeline/runs.js';
 import { setAlias } from '../../src/registry/aliases.js';
 import { LocalArtifactStore } from '../../src/registry/artifacts.js';
-import { pipelines } from '../../pipelines/index.js';
+import { pipelines } from '../support/projects.js';
 import { describeEachDriver } from '../support/databases.js';
 import { approveVersion } from '../support/registry-fixtures.js';
 import { FIXTURE_SIGNATURE, fixtureRow, registerFixture, trainFixtureModel } from '../support/serving-models.js';

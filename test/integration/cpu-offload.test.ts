@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { trainModel } from '../../pipelines/flight-delay/steps/index.js';
+import { trainModel } from '../../examples/flight-delay/steps/index.js';
 import type { RunPipelineResult, RunState } from '../../src/contracts.js';
 import { findPipeline } from '../../src/pipeline/catalog.js';
 import { definePipeline, type ParamRefs } from '../../src/pipeline/definition.js';
@@ -69,7 +69,7 @@ const monitor = new StallMonitor();
 const measures = new Map<string, StepMeasure>();
 
 /**
- * The real trainModel step (pipelines/flight-delay/steps/train-model.ts), its schemas and its run, as a step of its
+ * The real trainModel step (examples/flight-delay/steps/train-model.ts), its schemas and its run, as a step of its
  * own whose CPU work goes to `pool`, measured while it runs.
  */
 const measuredTraining = (name: string, pool: CpuPool, heartbeatTimeout: string) =>

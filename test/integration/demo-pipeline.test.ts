@@ -9,7 +9,7 @@ import type { RunPipelineResult, RunState } from '../../src/contracts.js';
 import { delaySummaries, rawFlights } from '../../src/db/schema.js';
 import { findPipeline } from '../../src/pipeline/catalog.js';
 import { getRunReport, startRun } from '../../src/pipeline/runs.js';
-import { pipelines } from '../../pipelines/index.js';
+import { pipelines } from '../support/projects.js';
 import { describeEachDriver } from '../support/databases.js';
 import { demoOutputs, useTemporalWorker } from '../support/temporal.js';
 

@@ -15,7 +15,7 @@ import { and, eq, like } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { z } from 'zod';
-import { pipelines } from '../../pipelines/index.js';
+import { pipelines } from '../support/projects.js';
 import type { RunState } from '../../src/contracts.js';
 import { definePipeline, deployModel, param } from '../../src/pipeline/definition.js';
 import { getRunReport, startRun } from '../../src/pipeline/runs.js';

@@ -24,6 +24,7 @@ import { PredictionLog, databaseSink } from '../../src/serving/prediction-log.js
 import { httpScorerAdmin } from '../../src/serving/scorer-client.js';
 import { createScorerServer } from '../../src/serving/server.js';
 import { describeEachDriver } from '../support/databases.js';
+import { pipelines } from '../support/projects.js';
 import { useTemporalWorker } from '../support/temporal.js';
 
 describeEachDriver('the 2001 drift replay, two weeks of it', (driver) => {
@@ -51,7 +52,7 @@ describeEachDriver('the 2001 drift replay, two weeks of it', (driver) => {
     const { env, database, taskQueue } = harness;
     const lines: string[] = [];
     const weeks = await replayDrift(
-      { db: database.db, client: env.client, taskQueue, artifacts, scorerUrl, say: (line) => lines.push(line) },
+      { db: database.db, client: env.client, taskQueue, pipelines, artifacts, scorerUrl, say: (line) => lines.push(line) },
       { model: 'replay', source: 'vega:flights-3m.parquet', from: new Date('2001-01-03T00:00:00Z'), until: new Date('2001-01-17T00:00:00Z'), trainRows: 20_000, perWeek: 1_000, coolDownHours: 144, margin: 0.002 },
     );
     expect(weeks.map((w) => [w.week, w.from, w.to, w.rows])).toEqual([

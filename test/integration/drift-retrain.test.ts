@@ -19,7 +19,7 @@ import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { eq, like } from 'drizzle-orm';
 import type { RunPipelineResult, RunState } from '../../src/contracts.js';
 import { auditLog, predictionLog, type NewPredictionLogRow } from '../../src/db/schema.js';
-import { loadTrainingSet } from '../../src/features/flight-training-set.js';
+import { loadTrainingSet } from '../../examples/flight-delay/features/raw-training-set.js';
 import { getDriftReport, getDriftReportRow } from '../../src/monitoring/report-store.js';
 import { renderReport } from '../../src/cli/render.js';
 import { findPipeline } from '../../src/pipeline/catalog.js';
@@ -28,7 +28,7 @@ import { createSchedule, describeSchedule, triggerSchedule } from '../../src/pip
 import { setAlias } from '../../src/registry/aliases.js';
 import { LocalArtifactStore } from '../../src/registry/artifacts.js';
 import { attachGroundTruth } from '../../src/serving/ground-truth.js';
-import { pipelines } from '../../pipelines/index.js';
+import { pipelines } from '../support/projects.js';
 import { describeEachDriver } from '../support/databases.js';
 import { approveVersion } from '../support/registry-fixtures.js';
 import { useTemporalWorker } from '../support/temporal.js';

@@ -16,7 +16,7 @@ import { findPipeline } from '../../src/pipeline/catalog.js';
 import { startRun } from '../../src/pipeline/runs.js';
 import { createApi } from '../../src/api/server.js';
 import { createPrincipal, issueToken } from '../../src/governance/identity.js';
-import { pipelines } from '../../pipelines/index.js';
+import { pipelines } from '../support/projects.js';
 import { describeEachDriver } from '../support/databases.js';
 import { eventOf, runEventErrors, type EventView } from '../support/openlineage.js';
 import { quietLogger, useTemporalWorker } from '../support/temporal.js';

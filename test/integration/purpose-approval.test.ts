@@ -15,7 +15,7 @@ import { createPrincipal } from '../../src/governance/identity.js';
 import { approvedPurposesOf, PurposeNotApprovedError } from '../../src/governance/purposes.js';
 import { findPipeline } from '../../src/pipeline/catalog.js';
 import { startRun } from '../../src/pipeline/runs.js';
-import { pipelines } from '../../pipelines/index.js';
+import { pipelines } from '../support/projects.js';
 import { useTemporalWorker } from '../support/temporal.js';
 import { customer, profile } from '../support/customer-features.js';
 

@@ -13,7 +13,7 @@ import { Float64, Int32, Table, TimestampMillisecond, Utf8, vectorFromArray } fr
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ConfigError, NotFoundError } from '../../src/errors.js';
-import { CATEGORICAL_FEATURES, NUMERIC_FEATURES } from '../../src/features/flight-training-set.js';
+import { CATEGORICAL_FEATURES, NUMERIC_FEATURES } from '../../examples/flight-delay/features/raw-training-set.js';
 import { createFeatureStore, tableSource, type FeatureStore } from '../../src/features/index.js';
 import { trainLogisticRegression } from '../../src/ml/linear.js';
 import { exportOnnx } from '../../src/ml/onnx-export.js';
@@ -25,15 +25,15 @@ import { ModelHost } from '../../src/serving/model-host.js';
 import { registrySource } from '../../src/serving/model-source.js';
 import { PredictionLog, databaseSink } from '../../src/serving/prediction-log.js';
 import { createScorerServer } from '../../src/serving/server.js';
-import { flightDelayEnrichment } from '../../pipelines/flight-delay/features/enrichments.js';
-import { flightFeatureDefinitions } from '../../pipelines/flight-delay/features/flights.js';
+import { flightDelayEnrichment } from '../../examples/flight-delay/features/enrichments.js';
+import { flightFeatureDefinitions } from '../../examples/flight-delay/features/flights.js';
 import { describeEachDriver, useTestDatabase } from '../support/databases.js';
 import { registerFixture } from '../support/serving-models.js';
 
 const DAY = 86_400_000;
 const AIRPORTS = ['ORD', 'SFO', 'JFK', 'SEA'];
 
-/** How the flight-delay model's inputs map to the flight_delay service (as pipelines/flight-delay/features/flight-training-set.ts builds them). */
+/** How the flight-delay model's inputs map to the flight_delay service (as examples/flight-delay/features/flight-training-set.ts builds them). */
 const FLIGHT_ENRICHMENT = flightDelayEnrichment;
 
 /** The store's values per origin: ORD and SFO fresh, JFK last seen 40 days ago (the view's TTL is 30 days). */

@@ -31,7 +31,7 @@ import { batchFromRecords } from '../../src/serving/validation.js';
 import { describeEachDriver, useTestDatabase } from '../support/databases.js';
 import { approveVersion } from '../support/registry-fixtures.js';
 import { FIXTURE_AIRPORTS, FIXTURE_SIGNATURE, fixtureRow, registerFixture, trainFixtureModel } from '../support/serving-models.js';
-import { builtinProject } from '../../pipelines/index.js';
+import { rootProject } from '../support/projects.js';
 
 const who = { actor: 'serving-test', reason: 'test' };
 
@@ -214,7 +214,7 @@ describeEachDriver('steward score batch', (driver) => {
       const config = loadConfig({ STEWARD_HOME: home, DATABASE_URL: fx.testDb.url ?? '' });
       config.database.pgliteDir = fx.testDb.pgliteDir;
       const program = new Command().exitOverride();
-      registerServingCommands(program, () => ({ config, logger: createLogger('error'), json: true, project: async () => builtinProject }));
+      registerServingCommands(program, () => ({ config, logger: createLogger('error'), json: true, project: async () => rootProject }));
       process.stdout.write = ((chunk: string) => (written.push(String(chunk)), true)) as typeof process.stdout.write;
       await program.parseAsync(['score', 'batch', '--model', 'flight-delay@champion', '--in', input, '--out', output, '--keep', 'flight', '--batch-size', '500'], { from: 'user' });
     } finally {

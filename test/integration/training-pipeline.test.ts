@@ -8,7 +8,7 @@ import type { RunPipelineResult } from '../../src/contracts.js';
 import { findPipeline } from '../../src/pipeline/catalog.js';
 import { startRun } from '../../src/pipeline/runs.js';
 import { loadModelCard } from '../../src/registry/model-card.js';
-import { pipelines } from '../../pipelines/index.js';
+import { pipelines } from '../support/projects.js';
 import { describeEachDriver } from '../support/databases.js';
 import { useTemporalWorker } from '../support/temporal.js';
 

@@ -15,7 +15,7 @@ import { openDatabase } from '../../src/db/client.js';
 import { delaySummaries, idempotencyKeys, ingestions, rawFlights } from '../../src/db/schema.js';
 import { findPipeline } from '../../src/pipeline/catalog.js';
 import { startRun } from '../../src/pipeline/runs.js';
-import { pipelines } from '../../pipelines/index.js';
+import { pipelines } from '../support/projects.js';
 import { createTestDatabase, describeEachDriver, type TestDatabase } from '../support/databases.js';
 import { spawnSteward } from '../support/processes.js';
 import { demoOutputs, startTemporal } from '../support/temporal.js';

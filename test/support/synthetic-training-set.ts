@@ -1,5 +1,5 @@
 /**
- * A flight-delay training set in the artifact's shape (src/features/flight-training-set.ts: departure
+ * A flight-delay training set in the artifact's shape (examples/flight-delay/features/raw-training-set.ts: departure
  * time, origin, calendar features, distance, origin delay statistics, label), made up from a seed, so
  * that training tests need no ingestion: rows are in departure order, some delay means are missing,
  * and the label depends on the hour, the origin's recent delays and the origin itself.

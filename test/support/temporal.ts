@@ -13,7 +13,7 @@ import type { Database, DatabaseHandle } from '../../src/db/client.js';
 import { createTestDatabase, type DriverName, type TestDatabase } from './databases.js';
 import type { Pipeline } from '../../src/pipeline/definition.js';
 import type { Step } from '../../src/pipeline/step.js';
-import { pipelines } from '../../pipelines/index.js';
+import { pipelines, rootProject } from './projects.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { createWorker, installRuntime } from '../../src/app/worker.js';
 import { LocalArtifactStore, type ArtifactStore } from '../../src/registry/artifacts.js';
@@ -64,6 +64,7 @@ export async function startTestWorker(
       artifacts: extra.artifacts ?? new LocalArtifactStore(fs.mkdtempSync(path.join(os.tmpdir(), 'steward-artifacts-'))),
       pipelines: extra.pipelines ?? pipelines,
       steps: extra.steps,
+      features: rootProject.features,
       scorer: extra.scorer,
       lineage: extra.lineage,
     },

@@ -34,7 +34,7 @@ import { apply, arrowSource, entity, featureView, ingest, parquetSource } from '
 import { loadConfig } from '../../../src/platform/config.js';
 import { createLogger } from '../../../src/platform/logger.js';
 import { createTestDatabase, type TestDatabase } from '../../support/databases.js';
-import { builtinProject } from '../../../pipelines/index.js';
+import { rootProject } from '../../support/projects.js';
 import { combineProjects, defineProject } from '../../../src/project/define.js';
 
 const T0 = Date.UTC(2024, 0, 1);
@@ -347,7 +347,7 @@ describe('steward features ingest, as a user runs it', () => {
     owner: 'ops',
     description: 'Declared in code, never applied',
   });
-  const project = combineProjects(builtinProject, defineProject({ name: 'faults', features: [customer, events, pending] }));
+  const project = combineProjects(rootProject, defineProject({ name: 'faults', features: [customer, events, pending] }));
 
   /** `steward <args>` in process, over the PGlite database at `pgliteDir`, with what it wrote to stdout and stderr. */
   async function stewardOver(pgliteDir: string, args: string[]): Promise<{ stdout: string; stderr: string; error?: Error }> {

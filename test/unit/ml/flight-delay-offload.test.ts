@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../src/errors.js';
-import { evaluateFlightDelayModel, profileFlightDelayReference, trainFlightDelayModel, type TrainOptions } from '../../../src/ml/flight-delay-model.js';
+import { evaluateFlightDelayModel, profileFlightDelayReference, trainFlightDelayModel, type TrainOptions } from '../../../examples/flight-delay/ml/flight-delay-model.js';
 import { CpuPool } from '../../../src/platform/cpu-pool.js';
 import { LocalArtifactStore } from '../../../src/registry/artifacts.js';
 import { syntheticTrainingSet } from '../../support/synthetic-training-set.js';

@@ -1,6 +1,6 @@
 import { InferenceSession } from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FLIGHT_DELAY_CHECKS, flightDelayReport, flightDelayVersionMetadata, hubSizes, rocCurve } from '../../../src/ml/flight-delay-report.js';
+import { FLIGHT_DELAY_CHECKS, flightDelayReport, flightDelayVersionMetadata, hubSizes, rocCurve } from '../../../examples/flight-delay/ml/flight-delay-report.js';
 import { predictProbabilities, trainLogisticRegression } from '../../../src/ml/linear.js';
 import { rocAuc } from '../../../src/ml/metrics/index.js';
 import { exportOnnx } from '../../../src/ml/onnx-export.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pipelines } from '../../../pipelines/index.js';
+import { pipelines } from '../../support/projects.js';
 import { findPipeline, parseParamPairs, validateParams } from '../../../src/pipeline/catalog.js';
 
 describe('pipeline catalog', () => {

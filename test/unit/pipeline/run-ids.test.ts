@@ -6,7 +6,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
-import { pipelines } from '../../../pipelines/index.js';
+import { pipelines } from '../../support/projects.js';
 import { ValidationError } from '../../../src/errors.js';
 import { findPipeline } from '../../../src/pipeline/catalog.js';
 import { checkRunId, getRunReport, MAX_RUN_ID_LENGTH, startRun } from '../../../src/pipeline/runs.js';
