@@ -2,7 +2,7 @@
  * The contract between Steward's clients, workflows and activities: names, search attributes, and
  * one input and one result type per workflow and activity. Workflows import values only from here,
  * so this module stays pure (no I/O, no Node built-ins). Adding an optional field is safe for runs
- * already in flight; renaming or removing one is not.
+ * already running; renaming or removing one is not.
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
@@ -84,42 +84,3 @@ export interface RunPipelineResult {
 /** Why a run failed: the failure's details carry the whole report. */
 export const PIPELINE_STEP_FAILED = 'PipelineStepFailed';
 
-// --- datasets: ingestion of raw data ---------------------------------------------------------
-
-export interface IngestFlightsInput {
-  /** Path of a Parquet file with the flights-3m columns (date, delay, distance, origin, destination). */
-  source: string;
-  /** Ingest the first `rows` rows of the file (all of them when omitted). */
-  rows?: number;
-}
-
-export interface IngestFlightsResult {
-  ingestionId: string;
-  rows: number;
-  /** sha256 of the source file and the row range read from it. */
-  contentHash: string;
-  /** True when an identical ingestion already existed and was reused instead of written again. */
-  reused: boolean;
-}
-
-export interface SummarizeDelaysInput {
-  ingestionId: string;
-  delayThresholdMinutes: number;
-}
-
-export interface AirportDelay {
-  origin: string;
-  flights: number;
-  meanDelayMinutes: number;
-  delayedShare: number;
-}
-
-export interface SummarizeDelaysResult {
-  summaryId: string;
-  flights: number;
-  airports: number;
-  delayedShare: number;
-  /** The airports with the highest share of delayed departures (at least 500 flights). */
-  worstAirports: AirportDelay[];
-  reused: boolean;
-}

@@ -16,6 +16,7 @@
 import type { Pipeline } from '../../src/pipeline/definition.js';
 import { validateCatalog } from '../../src/pipeline/catalog.js';
 import { defineProject } from '../../src/project/define.js';
+import { rawFlightsCatalogEntry } from './data/schema.js';
 import { enrichments } from './features/enrichments.js';
 import { featureDefinitions } from './features/index.js';
 import { challengeFlightDelay } from './pipelines/challenge-flight-delay.js';
@@ -38,6 +39,7 @@ export const flightDelayProject = defineProject({
   steps: flightSteps,
   features: featureDefinitions,
   enrichments,
+  catalog: [rawFlightsCatalogEntry],
   start: { pipeline: 'train-flight-delay', params: { rows: 200_000 } },
 });
 

@@ -40,49 +40,6 @@ export const ingestions = pgTable('ingestions', {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
-/** US domestic flights (vega-datasets flights-3m: January to June 2001), as ingested. */
-export const rawFlights = pgTable(
-  'raw_flights',
-  {
-    ingestionId: text('ingestion_id')
-      .notNull()
-      .references(() => ingestions.id, { onDelete: 'cascade' }),
-    rowNumber: integer('row_number').notNull(),
-    departedAt: timestamp('departed_at', { withTimezone: true }).notNull(),
-    delayMinutes: integer('delay_minutes').notNull(),
-    distanceMiles: integer('distance_miles').notNull(),
-    origin: text('origin').notNull(),
-    destination: text('destination').notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.ingestionId, t.rowNumber] }), index('raw_flights_origin_idx').on(t.ingestionId, t.origin)],
-);
-
-export const delaySummaries = pgTable('delay_summaries', {
-  id: text('id').primaryKey(),
-  ingestionId: text('ingestion_id')
-    .notNull()
-    .references(() => ingestions.id, { onDelete: 'cascade' }),
-  delayThresholdMinutes: integer('delay_threshold_minutes').notNull(),
-  flights: bigint('flights', { mode: 'number' }).notNull(),
-  airports: integer('airports').notNull(),
-  delayedShare: doublePrecision('delayed_share').notNull(),
-  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-});
-
-export const airportDelays = pgTable(
-  'airport_delays',
-  {
-    summaryId: text('summary_id')
-      .notNull()
-      .references(() => delaySummaries.id, { onDelete: 'cascade' }),
-    origin: text('origin').notNull(),
-    flights: integer('flights').notNull(),
-    meanDelayMinutes: doublePrecision('mean_delay_minutes').notNull(),
-    delayedShare: doublePrecision('delayed_share').notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.summaryId, t.origin] })],
-);
-
 /**
  * Registered model versions. A version points to its artifact and the training set it learned
  * from; registering the same artifact again returns the existing version (retried activities).
@@ -226,9 +183,6 @@ export type ModelHistoryEvent = typeof modelHistory.$inferSelect;
 export type IdempotencyKey = typeof idempotencyKeys.$inferSelect;
 export type StepCacheRow = typeof stepCache.$inferSelect;
 export type Ingestion = typeof ingestions.$inferSelect;
-export type NewRawFlight = typeof rawFlights.$inferInsert;
-export type DelaySummary = typeof delaySummaries.$inferSelect;
-export type AirportDelayRow = typeof airportDelays.$inferSelect;
 
 export type Experiment = typeof experiments.$inferSelect;
 export type ExperimentRun = typeof experimentRuns.$inferSelect;

@@ -2,15 +2,16 @@
  * The data catalog: what datasets exist (raw sources, feature views, training sets, prediction
  * logs), what their columns mean, who owns them, how sensitive they are, their tags and retention.
  *
- * Entries are registered from code: the raw tables' schema and descriptions here, and every feature
- * view and feature service (the training sets built from it) from the feature store's definitions.
+ * Entries are registered from code: the tables Steward itself writes here, a project's own tables
+ * from its declarations (`catalog` in steward.config.ts), and every feature view and feature service
+ * (the training sets built from it) from the feature store's definitions.
  * Registration is idempotent and leaves alone what an owner edited (`steward catalog edit`); an edit
  * by anyone but the owner is refused. Names match the datasets of the lineage events
- * (`raw_flights`, `feature_view:<name>`), so catalog and lineage describe the same things.
+ * (`prediction_log`, `feature_view:<name>`), so catalog and lineage describe the same things.
  */
 import { asc, eq } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
-import { catalogDatasets, predictionLog, rawFlights, type CatalogDatasetRow } from '../db/schema.js';
+import { catalogDatasets, predictionLog, type CatalogDatasetRow } from '../db/schema.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import { outputName, sensitivityOf, type Definition, type FeatureView } from '../features/definitions.js';
 import { tableFields } from '../lineage/datasets.js';
@@ -43,30 +44,12 @@ export function viewSensitivity(view: FeatureView): string {
   return view.features.map((f) => sensitivityOf(view, f.name)).reduce((a, b) => (RANK.indexOf(b) > RANK.indexOf(a) ? b : a), view.tags.sensitivity ?? 'public');
 }
 
-const describeColumns = (fields: Array<{ name: string; type: string }>, descriptions: Record<string, string>): CatalogColumn[] =>
+export const describeColumns = (fields: Array<{ name: string; type: string }>, descriptions: Record<string, string>): CatalogColumn[] =>
   fields.map((f) => ({ ...f, ...(descriptions[f.name] ? { description: descriptions[f.name] } : {}) }));
 
-/** The raw tables Steward itself writes. */
+/** The tables Steward itself writes. */
 export function builtinCatalog(): CatalogEntry[] {
   return [
-    {
-      name: 'raw_flights',
-      kind: 'raw',
-      description: 'US domestic flights of 2001 (vega-datasets flights-3m), one row per flight, per ingestion.',
-      owner: 'data-platform',
-      sensitivity: 'internal',
-      tags: ['flights', 'raw', 'source:vega-datasets'],
-      retention: '2 years',
-      columns: describeColumns(tableFields(rawFlights), {
-        ingestion_id: 'the ingestion that loaded the row',
-        row_number: 'position of the row in its source file',
-        departed_at: 'scheduled departure (UTC)',
-        delay_minutes: 'arrival delay in minutes (negative: early)',
-        distance_miles: 'flight distance',
-        origin: 'departure airport (IATA code)',
-        destination: 'arrival airport (IATA code)',
-      }),
-    },
     {
       name: 'prediction_log',
       kind: 'prediction_log',

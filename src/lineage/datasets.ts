@@ -1,16 +1,13 @@
 /**
  * How Steward names the datasets in its lineage, so every step that reads or writes one names it
- * the same way: raw source files (`file` namespace, named as the step's `source` parameter), the
- * raw flights table, feature views, training sets and models as content-addressed artifact URIs,
+ * the same way: raw source files (`file` namespace, named as the step's `source` parameter), tables
+ * a project writes, feature views, training sets and models as content-addressed artifact URIs,
  * model versions `model:<name>@v<N>` and deployments `deployment:<model>@<alias>` (namespace `steward`).
  */
 import { getTableColumns } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import { viewsOfService, type FeatureService, type FeatureView, type OnDemandFeatureView } from '../features/definitions.js';
-import { rawFlights } from '../db/schema.js';
 import { JOB_NAMESPACE, datasetVersionFacet, outputStatisticsFacet, schemaFacet, type Dataset, type Facets, type SchemaField } from './openlineage.js';
-
-export const RAW_FLIGHTS = 'raw_flights';
 
 const withFacets = (dataset: Dataset, facets: Facets): Dataset => ({ ...dataset, facets: { ...dataset.facets, ...facets } });
 
@@ -23,9 +20,10 @@ export function sourceDataset(source: string): Dataset {
   return { namespace: 'file', name: source };
 }
 
-export function rawFlightsDataset(ingestionId?: string): Dataset {
-  const dataset: Dataset = { namespace: JOB_NAMESPACE, name: RAW_FLIGHTS, facets: { schema: schemaFacet(tableFields(rawFlights)) } };
-  return ingestionId ? withFacets(dataset, { version: datasetVersionFacet(ingestionId) }) : dataset;
+/** A table a project writes (raw rows it ingests, say), with its schema; `version` names one load of it (an ingestion id). */
+export function tableDataset(name: string, table: PgTable, version?: string): Dataset {
+  const dataset: Dataset = { namespace: JOB_NAMESPACE, name, facets: { schema: schemaFacet(tableFields(table)) } };
+  return version ? withFacets(dataset, { version: datasetVersionFacet(version) }) : dataset;
 }
 
 export function featureViewDataset(view: FeatureView | OnDemandFeatureView | string): Dataset {

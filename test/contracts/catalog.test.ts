@@ -1,6 +1,6 @@
 /**
- * The data catalog on both drivers: registered from code (raw tables and the flight feature
- * definitions) idempotently; listed, shown and searched; edited by its owner only, with the edit
+ * The data catalog on both drivers: registered from code (Steward's tables, and the flight-delay
+ * example's declared raw table and feature definitions) idempotently; listed, shown and searched; edited by its owner only, with the edit
  * audited and kept across the next registration; an unknown name is a clear error.
  */
 import { expect, it } from 'vitest';
@@ -9,7 +9,7 @@ import { auditTrail } from '../../src/audit/index.js';
 import { builtinCatalog, catalogFromDefinitions, editCatalogEntry, listCatalog, registerCatalog, searchCatalog, showCatalogEntry } from '../../src/governance/catalog.js';
 import { entity, featureService, featureView } from '../../src/features/index.js';
 import { PermissionDeniedError } from '../../src/governance/identity.js';
-import { featureDefinitions } from '../../examples/flight-delay/features/index.js';
+import { flightDelayProject } from '../../examples/flight-delay/steward.config.js';
 import { describeEachDriver, useTestDatabase } from '../support/databases.js';
 
 const customer = entity({ name: 'customer', joinKeys: { customer_id: 'string' } });
@@ -24,7 +24,9 @@ const profile = featureView({
   tags: { team: 'growth' },
 });
 const churn = featureService({ name: 'churn', version: 2, features: [profile], owner: 'growth' });
-const fromCode = () => [...builtinCatalog(), ...catalogFromDefinitions([...featureDefinitions, customer, profile, churn])];
+// What `steward catalog` registers: Steward's own tables, the project's declared entries (the example's
+// raw_flights) and the feature definitions.
+const fromCode = () => [...builtinCatalog(), ...flightDelayProject.catalog, ...catalogFromDefinitions([...flightDelayProject.features, customer, profile, churn])];
 
 describeEachDriver('data catalog', (driver) => {
   const fixture = useTestDatabase(driver);

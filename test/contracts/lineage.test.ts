@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
 import { expect, it } from 'vitest';
 import { UnavailableError, NotFoundError } from '../../src/errors.js';
-import { artifactDataset, deploymentDataset, featureViewDataset, modelVersionDataset, rawFlightsDataset, sourceDataset } from '../../src/lineage/datasets.js';
+import { artifactDataset, deploymentDataset, featureViewDataset, modelVersionDataset, sourceDataset } from '../../src/lineage/datasets.js';
 import { datasetLineage, renderDatasetLineageDot, renderDatasetLineageText } from '../../src/lineage/graph.js';
 import { uuidV5 } from '../../src/lineage/openlineage.js';
 import type { StepLineage } from '../../src/lineage/step-events.js';
@@ -19,6 +19,7 @@ import { createLogger } from '../../src/platform/logger.js';
 import { runStepWithCache, type RunStepRequest, type StepImplementations } from '../../src/pipeline/step-runtime.js';
 import { describeEachDriver, useTestDatabase } from '../support/databases.js';
 import { eventOf, runEventErrors } from '../support/openlineage.js';
+import { rawFlightsDataset } from '../../examples/flight-delay/data/schema.js';
 
 const context = (attempt: number, workflowRunId = '0b6f4a5e-1c2d-4e3f-8a9b-0c1d2e3f4a5b') => ({
   attempt,

@@ -7,11 +7,12 @@ import { count, eq, sql } from 'drizzle-orm';
 import type { DatabaseHandle } from '../../src/db/client.js';
 import { openDatabase } from '../../src/db/client.js';
 import { once } from '../../src/db/idempotency.js';
-import { delaySummaries, idempotencyKeys, ingestions, rawFlights } from '../../src/db/schema.js';
+import { idempotencyKeys, ingestions } from '../../src/db/schema.js';
 import { ingestFlights, summarizeDelays } from '../../examples/flight-delay/data/flights.js';
 import { NotFoundError, UnavailableError, ValidationError } from '../../src/errors.js';
 import { describeEachDriver, useTestDatabase } from '../support/databases.js';
 import { vegaDataset } from '../../src/datasets/vega.js';
+import { delaySummaries, rawFlights } from '../../examples/flight-delay/data/schema.js';
 
 describeEachDriver('storage contract', (driver) => {
   const db = useTestDatabase(driver);

@@ -31,21 +31,7 @@ import proto from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { RunPipelineResult } from '../../src/contracts.js';
 import { openDatabase, queryRows } from '../../src/db/client.js';
-import {
-  auditLog,
-  dataQualityResults,
-  experimentRuns,
-  experiments,
-  featureDefinitions,
-  featureIngestions,
-  idempotencyKeys,
-  ingestions,
-  lineageEvents,
-  modelHistory,
-  modelVersions,
-  rawFlights,
-  stepCache,
-} from '../../src/db/schema.js';
+import { auditLog, dataQualityResults, experimentRuns, experiments, featureDefinitions, featureIngestions, idempotencyKeys, ingestions, lineageEvents, modelHistory, modelVersions, stepCache } from '../../src/db/schema.js';
 import { verifyAuditChain } from '../../src/audit/index.js';
 import { findPipeline } from '../../src/pipeline/catalog.js';
 import { startRun } from '../../src/pipeline/runs.js';
@@ -55,6 +41,7 @@ import { availableDrivers, createTestDatabase, type DriverName, type TestDatabas
 import { flightSampleFile } from '../support/flight-sample.js';
 import { runSteward, spawnSteward, type Spawned } from '../support/processes.js';
 import { bundleCacheDir, quietLogger, startTemporal } from '../support/temporal.js';
+import { rawFlights } from '../../examples/flight-delay/data/schema.js';
 
 const PIPELINE = findPipeline(pipelines, 'train-flight-delay');
 const STEPS = PIPELINE.spec.steps.filter((s) => s.kind === 'activity');

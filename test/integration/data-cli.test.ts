@@ -11,12 +11,13 @@ import { Float64, Table, TimestampMillisecond, Utf8, vectorFromArray } from 'apa
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/client.js';
 import { apply, ingest, tableSource } from '../../src/features/index.js';
-import { artifactDataset, deploymentDataset, featureViewDataset, modelVersionDataset, rawFlightsDataset, sourceDataset } from '../../src/lineage/datasets.js';
+import { artifactDataset, deploymentDataset, featureViewDataset, modelVersionDataset, sourceDataset } from '../../src/lineage/datasets.js';
 import type { StepLineage } from '../../src/lineage/step-events.js';
 import { createLineageSink } from '../../src/lineage/store.js';
 import { runStepWithCache } from '../../src/pipeline/step-runtime.js';
 import { stewardBin } from '../support/processes.js';
 import { customer, profile } from '../support/customer-features.js';
+import { rawFlightsDataset } from '../../examples/flight-delay/data/schema.js';
 
 interface CliResult {
   code: number | null;

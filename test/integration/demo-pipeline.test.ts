@@ -6,12 +6,12 @@
 import { expect, it } from 'vitest';
 import { count, eq } from 'drizzle-orm';
 import type { RunPipelineResult, RunState } from '../../src/contracts.js';
-import { delaySummaries, rawFlights } from '../../src/db/schema.js';
 import { findPipeline } from '../../src/pipeline/catalog.js';
 import { getRunReport, startRun } from '../../src/pipeline/runs.js';
 import { pipelines } from '../support/projects.js';
 import { describeEachDriver } from '../support/databases.js';
 import { demoOutputs, useTemporalWorker } from '../support/temporal.js';
+import { delaySummaries, rawFlights } from '../../examples/flight-delay/data/schema.js';
 
 describeEachDriver('flight-delay-summary on real Temporal', (driver) => {
   const harness = useTemporalWorker(driver, `demo-${driver}`);

@@ -12,13 +12,14 @@ import { count, eq, like } from 'drizzle-orm';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { RunPipelineResult } from '../../src/contracts.js';
 import { openDatabase } from '../../src/db/client.js';
-import { delaySummaries, idempotencyKeys, ingestions, rawFlights } from '../../src/db/schema.js';
+import { idempotencyKeys, ingestions } from '../../src/db/schema.js';
 import { findPipeline } from '../../src/pipeline/catalog.js';
 import { startRun } from '../../src/pipeline/runs.js';
 import { pipelines } from '../support/projects.js';
 import { createTestDatabase, describeEachDriver, type TestDatabase } from '../support/databases.js';
 import { spawnSteward } from '../support/processes.js';
 import { demoOutputs, startTemporal } from '../support/temporal.js';
+import { delaySummaries, rawFlights } from '../../examples/flight-delay/data/schema.js';
 
 describeEachDriver('worker killed mid-run', (driver) => {
   let env: TestWorkflowEnvironment;

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import { allSearchAttributes, type IngestFlightsResult, type RunPipelineResult, type SummarizeDelaysResult } from '../../src/contracts.js';
+import { allSearchAttributes, type RunPipelineResult } from '../../src/contracts.js';
 import type { Database, DatabaseHandle } from '../../src/db/client.js';
 import { createTestDatabase, type DriverName, type TestDatabase } from './databases.js';
 import type { Pipeline } from '../../src/pipeline/definition.js';
@@ -19,6 +19,7 @@ import { createWorker, installRuntime } from '../../src/app/worker.js';
 import { LocalArtifactStore, type ArtifactStore } from '../../src/registry/artifacts.js';
 import type { LineageOptions } from '../../src/lineage/store.js';
 import type { ScorerAdmin } from '../../src/serving/scorer-client.js';
+import type { IngestFlightsResult, SummarizeDelaysResult } from '../../examples/flight-delay/data/contracts.js';
 
 export const bundleCacheDir = path.join(os.tmpdir(), 'steward-test-bundles');
 export const quietLogger = createLogger('warn');

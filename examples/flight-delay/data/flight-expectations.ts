@@ -4,7 +4,8 @@
  */
 import { sql } from 'drizzle-orm';
 import { expect, expectationSuite, type ExpectationSuite } from '../../../src/governance/expectations.js';
-import { RAW_FLIGHTS } from '../../../src/lineage/datasets.js';
+import { RAW_FLIGHTS } from './schema.js';
+
 
 export function rawFlightExpectations(options: { minRows: number }): ExpectationSuite {
   return expectationSuite({

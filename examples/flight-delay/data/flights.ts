@@ -8,13 +8,14 @@ import fs from 'node:fs';
 import { and, desc, eq, gte, sql } from 'drizzle-orm';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
-import type { AirportDelay, IngestFlightsResult, SummarizeDelaysResult } from '../../../src/contracts.js';
 import type { Database } from '../../../src/db/client.js';
 import { once, type OnceOptions } from '../../../src/db/idempotency.js';
-import { airportDelays, delaySummaries, ingestions, rawFlights, type NewRawFlight } from '../../../src/db/schema.js';
+import { ingestions } from '../../../src/db/schema.js';
 import { NotFoundError, ValidationError } from '../../../src/errors.js';
 import { cpuTask, defaultCpuPool, withTransfer, type CpuPool, type Transferred } from '../../../src/platform/cpu-pool.js';
 import { vegaDataset } from '../../../src/datasets/vega.js';
+import { airportDelays, delaySummaries, rawFlights, type NewRawFlight, ensureFlightTables } from './schema.js';
+import type { AirportDelay, IngestFlightsResult, SummarizeDelaysResult } from './contracts.js';
 
 export const FLIGHT_COLUMNS = ['date', 'delay', 'distance', 'origin', 'destination'] as const;
 /** Rows per INSERT: 5,000 rows x 7 columns stays well under PostgreSQL's 65,535 parameters. */
@@ -41,6 +42,7 @@ export async function ingestFlights(db: Database, sourceRef: string, options: In
   if (options.rows !== undefined && (!Number.isInteger(options.rows) || options.rows <= 0)) {
     throw new ValidationError(`rows must be a positive whole number, got ${options.rows}.`, { rows: options.rows });
   }
+  await ensureFlightTables(db);
   const file = await asyncBufferFromFile(source);
   const metadata = await parquetMetadataAsync(file).catch((error: Error) => {
     throw new ValidationError(`${source} is not a readable Parquet file (${error.message}).`, { source });
@@ -163,6 +165,7 @@ export async function summarizeDelays(
   const threshold = options.delayThresholdMinutes;
   if (!Number.isFinite(threshold)) throw new ValidationError(`delayThresholdMinutes must be a number, got ${threshold}.`);
   const minFlights = options.minFlights ?? 500;
+  await ensureFlightTables(db);
   const [ingestion] = await db.select().from(ingestions).where(eq(ingestions.id, ingestionId));
   if (!ingestion) throw new NotFoundError(`No ingestion ${ingestionId}: ingest the flights first.`, { ingestionId });
 

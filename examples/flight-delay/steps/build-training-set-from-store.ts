@@ -7,13 +7,14 @@ import { z } from 'zod';
 import type { StepAccess } from '../../../src/pipeline/step-runtime.js';
 import { viewsOfService } from '../../../src/features/definitions.js';
 import { viewSensitivity } from '../../../src/governance/catalog.js';
-import { rawFlightsDataset, serviceViewDatasets } from '../../../src/lineage/datasets.js';
+import { serviceViewDatasets } from '../../../src/lineage/datasets.js';
 import { defineStep } from '../../../src/pipeline/step.js';
 import { buildFlightTrainingSetFromStore } from '../features/flight-training-set.js';
 import { FLIGHT_FEATURES_VERSION, flightDelayService } from '../features/flights.js';
 import { definitionsFingerprint } from '../../../pipelines/steps/apply-features.js';
 import { featureDefinitions } from '../features/index.js';
 import { trainingSetDataset, trainingSetInput, trainingSetSchema } from './build-training-set.js';
+import { rawFlightsDataset } from '../data/schema.js';
 
 export const buildTrainingSetFromStore = defineStep({
   name: 'buildTrainingSetFromStore',

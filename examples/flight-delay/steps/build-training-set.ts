@@ -5,9 +5,10 @@
  */
 import { z } from 'zod';
 import { buildFlightTrainingSet } from '../features/raw-training-set.js';
-import { artifactDataset, rawFlightsDataset, rowCountFacets } from '../../../src/lineage/datasets.js';
+import { artifactDataset, rowCountFacets } from '../../../src/lineage/datasets.js';
 import type { OutputDataset } from '../../../src/lineage/openlineage.js';
 import { defineStep } from '../../../src/pipeline/step.js';
+import { rawFlightsDataset } from '../data/schema.js';
 
 /** A training set artifact (Arrow IPC) and what it holds: what the trainer's steps read. */
 export const trainingSetSchema = z.object({

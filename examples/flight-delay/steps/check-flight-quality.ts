@@ -6,9 +6,10 @@ import { z } from 'zod';
 import type { Database } from '../../../src/db/client.js';
 import { checkFlightQuality as check } from '../data/flight-quality.js';
 import { qualityFacets, readQualityReport, type QualityReport } from '../../../src/governance/expectations.js';
-import { rawFlightsDataset } from '../../../src/lineage/datasets.js';
+
 import type { InputDataset } from '../../../src/lineage/openlineage.js';
 import { defineStep } from '../../../src/pipeline/step.js';
+import { rawFlightsDataset } from '../data/schema.js';
 
 /** The report of a quality step: from the stored results when it passed, from the error when it failed. */
 async function qualityReportOf(db: Database, result: { output?: { resultKey: string }; error?: unknown }): Promise<QualityReport | undefined> {

@@ -3,11 +3,12 @@
  * route_delays from an ingestion's raw flights into the offline store, idempotently.
  */
 import { z } from 'zod';
-import { featureViewDataset, rawFlightsDataset, rowCountFacets } from '../../../src/lineage/datasets.js';
+import { featureViewDataset, rowCountFacets } from '../../../src/lineage/datasets.js';
 import { defineStep } from '../../../src/pipeline/step.js';
 import { FLIGHT_FEATURES_VERSION, computeFlightFeatures as compute } from '../features/flights.js';
 import { definitionsFingerprint } from '../../../pipelines/steps/apply-features.js';
 import { featureDefinitions } from '../features/index.js';
+import { rawFlightsDataset } from '../data/schema.js';
 
 export const computeFlightFeatures = defineStep({
   name: 'computeFlightFeatures',

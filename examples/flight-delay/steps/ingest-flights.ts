@@ -4,8 +4,9 @@
  */
 import { z } from 'zod';
 import { ingestFlights as ingest, sourceFingerprint } from '../data/flights.js';
-import { rawFlightsDataset, rowCountFacets, sourceDataset } from '../../../src/lineage/datasets.js';
+import { rowCountFacets, sourceDataset } from '../../../src/lineage/datasets.js';
 import { defineStep } from '../../../src/pipeline/step.js';
+import { rawFlightsDataset } from '../data/schema.js';
 
 export const ingestFlights = defineStep({
   name: 'ingestFlights',

@@ -1,8 +1,9 @@
 /** Summarizes an ingestion's departure delays per origin airport (written once per step run). */
 import { z } from 'zod';
 import { summarizeDelays as summarize } from '../data/flights.js';
-import { rawFlightsDataset } from '../../../src/lineage/datasets.js';
+
 import { defineStep } from '../../../src/pipeline/step.js';
+import { rawFlightsDataset } from '../data/schema.js';
 
 export const airportDelaySchema = z.object({
   origin: z.string(),

@@ -18,7 +18,7 @@ describe('pipeline catalog', () => {
   });
 
   it('names the unknown pipeline and lists the known ones', () => {
-    expect(() => findPipeline(pipelines, 'nope')).toThrow('Unknown pipeline "nope". Known pipelines: flight-delay-summary, train-flight-delay, release-flight-delay, approve-purpose, drift-retrain-flight-delay, challenge-flight-delay, score-flights.');
+    expect(() => findPipeline(pipelines, 'nope')).toThrow('Unknown pipeline "nope". Known pipelines: flight-delay-summary, train-flight-delay, release-flight-delay, drift-retrain-flight-delay, challenge-flight-delay, score-flights, approve-purpose.');
   });
 
   it('refuses a malformed --param', () => {

@@ -37,7 +37,7 @@ describe('finding and loading a project', () => {
     const combined = await loadAppProject({ cwd: nested });
     expect(combined.name).toBe('team');
     expect(combined.pipelines.map((p) => p.name)).toContain('team-train');
-    expect(combined.pipelines.map((p) => p.name)).toContain('train-flight-delay');
+    expect(combined.pipelines.map((p) => p.name)).toContain('approve-purpose');
     expect(combined.steps.has('team.a')).toBe(true);
     expect(combined.steps.has('validateModel')).toBe(true);
     const config = loadConfig({}, dir);
@@ -105,8 +105,8 @@ describe('finding and loading a project', () => {
     ],
     [
       'a pipeline named like a built-in',
-      `const a = ${step('team.a')};\nexport default defineProject({ name: 'team', pipelines: [${pipeline('train-flight-delay', 'a')}] });`,
-      /steward\.config\.ts.*pipeline "train-flight-delay" has the name of a built-in pipeline/,
+      `const a = ${step('team.a')};\nexport default defineProject({ name: 'team', pipelines: [${pipeline('approve-purpose', 'a')}] });`,
+      /steward\.config\.ts.*pipeline "approve-purpose" has the name of a built-in pipeline/,
     ],
     [
       "a child pipeline from another project",
