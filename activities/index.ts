@@ -7,7 +7,7 @@ import type { OnceOptions } from '../src/db/idempotency.js';
 import { authorize } from '../src/governance/access.js';
 import { createLineageSink, type LineageOptions } from '../src/lineage/store.js';
 import type { Pipeline } from '../src/pipeline/definition.js';
-import { isBuiltinStep, type Step } from '../src/pipeline/step.js';
+import { sameStep, type Step } from '../src/pipeline/step.js';
 import type { StepImplementations, StepServices } from '../src/pipeline/step-runtime.js';
 import type { CpuPool } from '../src/platform/cpu-pool.js';
 import type { Logger } from '../src/platform/logger.js';
@@ -72,9 +72,8 @@ function stepImplementations(pipelines: readonly Pipeline[], extra: readonly Ste
   const byName = new Map<string, Step>();
   for (const step of [...extra, ...pipelines.flatMap((p) => p.steps)]) {
     const seen = byName.get(step.name);
-    // A built-in step a project imported through another copy of the SDK is the same step.
-    if (seen && seen !== step && isBuiltinStep(seen) && isBuiltinStep(step) && seen.version === step.version) continue;
-    if (seen && seen !== step) throw new ValidationError(`Two different steps are named "${step.name}"; step names are unique across the pipelines a worker runs: rename one.`, { step: step.name });
+    if (seen && sameStep(seen, step)) continue;
+    if (seen) throw new ValidationError(`Two different steps are named "${step.name}"; step names are unique across the pipelines a worker runs: rename one.`, { step: step.name });
     byName.set(step.name, step);
   }
   return Object.fromEntries([...byName].map(([name, step]) => [name, step.implementation]));

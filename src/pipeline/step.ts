@@ -265,3 +265,12 @@ export function markBuiltinSteps(steps: readonly Step[]): void {
 export function isBuiltinStep(step: Step): boolean {
   return (step as unknown as Record<symbol, unknown>)[BUILTIN] === true;
 }
+
+/**
+ * Whether two steps are one: the same object, or the same built-in step at the same version loaded
+ * through two copies of the SDK (a project that imports `steward/steps` from its own node_modules,
+ * or a config loaded through tsx beside the compiled worker). Anything else with one name is a clash.
+ */
+export function sameStep(a: Step, b: Step): boolean {
+  return a === b || (isBuiltinStep(a) && isBuiltinStep(b) && a.version === b.version);
+}

@@ -20,7 +20,7 @@ import type { ExpectationSuite } from '../governance/expectations.js';
 import { validateCatalog } from '../pipeline/catalog.js';
 import type { Pipeline } from '../pipeline/definition.js';
 import { defineModel, isModelDeclaration, modelPipelineNames, type ModelDeclaration } from '../pipeline/model.js';
-import { isBuiltinStep, type Step } from '../pipeline/step.js';
+import { sameStep, type Step } from '../pipeline/step.js';
 import type { EnricherConfig } from '../serving/enrichment.js';
 
 export interface ProjectDeclaration {
@@ -194,12 +194,11 @@ export function combineProjects(builtins: Project, own?: Project): Project {
   const steps = new Map(builtins.steps);
   for (const [name, step] of project.steps) {
     const builtin = steps.get(name);
-    if (builtin && builtin !== step) {
-      // The same built-in step, loaded by the project through another copy of the SDK: keep Steward's own.
-      if (isBuiltinStep(step) && isBuiltinStep(builtin) && step.version === builtin.version) continue;
+    if (builtin && !sameStep(builtin, step)) {
       throw new ValidationError(`${where}: step "${name}" has the name of a built-in step; rename it.`, { project: project.name, step: name });
     }
-    steps.set(name, step);
+    // The same built-in step loaded through another copy of the SDK: keep Steward's own.
+    if (!builtin) steps.set(name, step);
   }
   const pipelineNames = new Set(builtins.pipelines.map((p) => p.name));
   for (const pipeline of project.pipelines) {
