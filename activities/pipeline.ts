@@ -1,6 +1,6 @@
 /**
  * The executor's activities: resolve a pipeline's spec and parameters at the start of a run (so the
- * spec is recorded in the run's history and in-flight runs keep theirs when the code changes), and
+ * spec is recorded in the run's history and runs in progress keep theirs when the code changes), and
  * run one step, with caching.
  */
 import { Context } from '@temporalio/activity';

@@ -1,7 +1,7 @@
 /**
  * The worker: every workflow (bundled once per code version and cached under .steward/cache) and
  * every activity, built by the activity factory from injected dependencies. SIGINT/SIGTERM shut it
- * down gracefully: it stops polling, lets in-flight activities finish within the grace time, and
+ * down gracefully: it stops polling, lets running activities finish within the grace time, and
  * anything cut off is retried by Temporal on another worker.
  */
 import { createHash } from 'node:crypto';
@@ -34,7 +34,7 @@ export interface WorkerOptions {
   /** Folder for the cached workflow bundle (e.g. .steward/cache); no caching when undefined. */
   cacheDir?: string;
   logger: Logger;
-  /** Time in-flight activities get to finish on shutdown. */
+  /** Time running activities get to finish on shutdown. */
   shutdownGraceTime?: string;
   /** Steward's log level; the SDK's own INFO chatter shows only at debug. */
   logLevel?: LogLevel;

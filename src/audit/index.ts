@@ -200,7 +200,7 @@ export async function verifyAuditChain(
   }
 }
 
-/** The trail for one subject (exact) or a subject prefix such as `model:flight-delay` (all its versions). */
+/** The trail for one subject (exact) or a subject prefix such as `model:rain-tomorrow` (all its versions). */
 export async function auditTrail(db: Database, filter: { subject?: string; limit?: number } = {}): Promise<AuditEntry[]> {
   const query = db.select().from(auditLog);
   const filtered = filter.subject

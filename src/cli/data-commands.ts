@@ -1,7 +1,7 @@
 /**
  * `steward lineage ...`: lineage of datasets and model versions from the OpenLineage events every
  * pipeline step records. Upstream of a dataset or model version walks back to raw sources; downstream
- * of a dataset lists every step that read it and what they wrote ("if I change raw_flights, what
+ * of a dataset lists every step that read it and what they wrote ("if I change this dataset, what
  * breaks?"). Model versions registered before lineage was recorded fall back to the registry's lineage.
  *
  * `steward catalog ...`: the data catalog, registered from code (raw tables, the feature store's
@@ -33,7 +33,7 @@ export function registerDataCommands(program: Command, context: () => CommandCon
   program
     .command('lineage')
     .description('Show where a dataset or model version came from (--upstream, the default) or what depends on a dataset (--downstream), from the OpenLineage events of every pipeline step.')
-    .argument('[ref]', 'a dataset (raw_flights, feature_view:origin_delays, vega:flights-3m.parquet, an artifact URI, namespace/name) or a model version (<model>@<version|alias>)')
+    .argument('[ref]', 'a dataset (feature_view:daily_weather, a table a project writes, a source file, an artifact URI, namespace/name) or a model version (<model>@<version|alias>)')
     .option('--upstream', 'what the dataset or model version was made from (default)', false)
     .option('--downstream [ref]', 'what read the dataset and everything made from it')
     .option('--dot', 'print Graphviz DOT instead of a text tree', false)
@@ -42,9 +42,9 @@ export function registerDataCommands(program: Command, context: () => CommandCon
       'after',
       `
 Examples:
-  steward lineage flight-delay@champion
-  steward lineage raw_flights --downstream
-  steward lineage flight-delay@3 --dot | dot -Tsvg > lineage.svg
+  steward lineage rain-tomorrow@champion
+  steward lineage feature_view:daily_weather --downstream
+  steward lineage rain-tomorrow@3 --dot | dot -Tsvg > lineage.svg
   steward lineage --list`,
     )
     .action(async (ref: string | undefined, options: { upstream: boolean; downstream?: string | boolean; dot: boolean; list: boolean }) => {
@@ -57,7 +57,7 @@ Examples:
         return;
       }
       const target = typeof options.downstream === 'string' ? options.downstream : ref;
-      if (target === undefined) throw new ValidationError('Name a dataset or a model version, e.g. `steward lineage raw_flights --downstream` or `steward lineage flight-delay@champion`.');
+      if (target === undefined) throw new ValidationError('Name a dataset or a model version, e.g. `steward lineage feature_view:<view> --downstream` or `steward lineage <model>@champion` (`steward lineage --list` lists the datasets).');
       if (typeof options.downstream === 'string' && ref !== undefined) throw new ValidationError('Give the dataset once: either as the argument or after --downstream.');
       if (options.upstream && options.downstream !== undefined) throw new ValidationError('Choose one direction: --upstream or --downstream.');
       const direction: Direction = options.downstream !== undefined ? 'downstream' : 'upstream';
@@ -168,7 +168,7 @@ Examples:
   catalog
     .command('show')
     .description('Show a dataset: description, owner, sensitivity, tags, retention and its columns.')
-    .argument('<name>', 'e.g. raw_flights, feature_view:origin_delays, training_set:flight_delay')
+    .argument('<name>', 'e.g. feature_view:daily_weather, training_set:rain_forecast (steward catalog list lists them)')
     .action(async (name: string) => {
       const ctx = context();
       const { showCatalogEntry } = await import('../governance/catalog.js');
@@ -250,7 +250,7 @@ Examples:
   program
     .command('quality')
     .description('Stored results of data-quality gates (expectation suites run as pipeline steps), newest first.')
-    .option('--dataset <name>', 'only this dataset, e.g. raw_flights')
+    .option('--dataset <name>', 'only this dataset, e.g. feature_view:daily_weather')
     .option('--limit <n>', 'how many suite runs', '5')
     .action(async (o: { dataset?: string; limit: string }) => {
       const ctx = context();

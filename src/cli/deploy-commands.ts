@@ -136,10 +136,10 @@ why. Success moves the alias (production) to the candidate. Every step is in the
       'after',
       `
 Examples:
-  steward deploy start flight-delay --version 4 --wait
-  steward deploy start flight-delay --version 4 --strategy blue-green
-  steward deploy start flight-delay --version 5 --strategy shadow --min-requests 500
-  steward deploy start flight-delay --version 5 --strategy ab --ab-percent 20 --ab-duration 3600`,
+  steward deploy start rain-tomorrow --version 4 --wait
+  steward deploy start rain-tomorrow --version 4 --strategy blue-green
+  steward deploy start rain-tomorrow --version 5 --strategy shadow --min-requests 500
+  steward deploy start rain-tomorrow --version 5 --strategy ab --ab-percent 20 --ab-duration 3600`,
     )
     .action(async (model: string, options: StartOptions) => start(context(), model, options));
 
@@ -162,7 +162,7 @@ Examples:
     .argument('<model>', 'the model name')
     .requiredOption('--reason <text>', 'why, for the audit trail')
     .option('--as <principal>', 'who is rolling back (default: your user name)')
-    .addHelpText('after', '\nExample:\n  steward deploy rollback flight-delay --reason "p99 doubled on the dashboard"')
+    .addHelpText('after', '\nExample:\n  steward deploy rollback rain-tomorrow --reason "p99 doubled on the dashboard"')
     .action(async (model: string, options: { reason: string; as?: string }) => rollback(context(), model, options));
 }
 

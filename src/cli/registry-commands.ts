@@ -102,10 +102,10 @@ export function registerModelCommands(program: Command, context: () => CommandCo
       'after',
       `
 Examples:
-  steward models versions flight-delay
-  steward models transition flight-delay 3 validated --reason "offline metrics beat the baseline"
-  steward models alias set flight-delay champion 3 --reason "approved in review #42"
-  steward models card flight-delay@champion --html --out card.html
+  steward models versions rain-tomorrow
+  steward models transition rain-tomorrow 3 validated --reason "offline metrics beat the baseline"
+  steward models alias set rain-tomorrow champion 3 --reason "approved in review #42"
+  steward models card rain-tomorrow@champion --html --out card.html
   steward models import fraud.onnx --name fraud-scorer --description "gradient boosting from the fraud team"`,
     );
   // The statuses come from the registry, which loads the database layer: only for `steward models ...`.
@@ -124,7 +124,7 @@ Examples:
       const { listModels } = await import('../registry/lookup.js');
       const all = await withDatabase(ctx, listModels);
       if (ctx.json) printJson({ models: all });
-      else if (all.length === 0) out('No models registered yet. Train one with `steward run train-flight-delay --wait`.');
+      else if (all.length === 0) out('No models registered yet. Train one with `steward run train-<model> --wait` (steward pipelines lists them).');
       else for (const m of all) {
         const aliases = Object.entries(m.aliases).map(([alias, version]) => `@${alias}=v${version}`);
         out(`${m.name}  ${m.versions} version${m.versions === 1 ? '' : 's'}  latest v${m.latestVersion} (${m.latestStatus})${aliases.length ? `  ${aliases.join(' ')}` : ''}`);
@@ -223,7 +223,7 @@ Examples:
       if (status === 'approved') {
         // Protected aliases and deployments trust `approved`: only a sign-off may grant it.
         throw new ValidationError(
-          `A version becomes approved only through a sign-off, never by hand: run a release pipeline (e.g. \`steward run release-flight-delay\`) whose approval gate reviewers decide with \`steward approvals approve <id> --role <role>\`.`,
+          `A version becomes approved only through a sign-off, never by hand: run a release pipeline (e.g. \`steward run release-<model>\`; steward pipelines lists them) whose approval gate reviewers decide with \`steward approvals approve <id> --role <role>\`.`,
           { model, version, status },
         );
       }

@@ -25,9 +25,9 @@ export function registerScheduleCommands(program: Command, context: () => Comman
       'after',
       `
 Examples:
-  steward schedule create flight-delay-summary --every 1d --param rows=100000
-  steward schedule create flight-delay-summary --cron "0 3 * * 1" --id weekly-delays
-  steward schedule backfill weekly-delays --from 2026-10-01T00:00:00Z --to 2026-11-01T00:00:00Z
+  steward schedule create drift-retrain-rain-tomorrow --every 1d --param windowDays=1
+  steward schedule create drift-retrain-rain-tomorrow --cron "0 3 * * 1" --id weekly-drift
+  steward schedule backfill weekly-drift --from 2026-10-01T00:00:00Z --to 2026-11-01T00:00:00Z
 The default overlap policy skips a tick while the previous run is still going.`,
     );
   // The pipelines and the overlap policies (from the Temporal client) load only for `steward schedule ...`.

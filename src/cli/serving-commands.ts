@@ -67,15 +67,15 @@ export function registerServingCommands(program: Command, context: () => Command
       'after',
       `
 Examples:
-  steward serve --model flight-delay@champion
-  steward serve --model flight-delay@champion --enrich flight-delay   # after steward apply and materialize
-  curl -s localhost:8000/predict/flight-delay -H 'content-type: application/json' \\
-    -d '{"entities": {"origin": "ORD"}, "hour": 17, "dayOfWeek": 5, "month": 3, "distance": 740}'
-  curl -s localhost:8000/predict/flight-delay -H 'content-type: application/json' \\
-    -d '{"hour": 17, "dayOfWeek": 5, "month": 3, "distance": 740, "originDelay7d": 12.5, "originFlights7d": 3100, "origin": "ORD"}'
-  curl -s -X PUT localhost:8000/admin/models/flight-delay/routing -H 'content-type: application/json' \\
+  steward serve --model rain-tomorrow@champion
+  curl -s localhost:8000/predict/rain-tomorrow -H 'content-type: application/json' \\
+    -d '{"daily_weather__precipitation": 0.8, "daily_weather__temp_max": 11.7, "daily_weather__temp_min": 5.6, "daily_weather__wind": 3.4, "daily_weather__weather": "rain"}'
+  steward serve --model rain-tomorrow@champion --enrich rain-tomorrow   # an enrichment for it in steward.config.ts; after steward apply and materialize
+  curl -s localhost:8000/predict/rain-tomorrow -H 'content-type: application/json' \\
+    -d '{"entities": {"station": "SEA"}}'
+  curl -s -X PUT localhost:8000/admin/models/rain-tomorrow/routing -H 'content-type: application/json' \\
     -d '{"strategy": "canary", "primary": 3, "candidate": 4, "percent": 5}'
-  curl -s localhost:8000/admin/models/flight-delay/stats`,
+  curl -s localhost:8000/admin/models/rain-tomorrow/stats`,
     )
     .action(async (options: ServeOptions) => serve(context(), options));
 
@@ -89,7 +89,7 @@ Examples:
     .option('--batch-size <n>', 'rows per inference', '65536')
     .option('--keep <columns>', 'comma-separated input columns copied beside the score (e.g. an id)')
     .option('--score-column <name>', 'name of the score column', 'score')
-    .addHelpText('after', '\nExample:\n  steward score batch --model flight-delay@champion --in flights.parquet --out scores.arrow --keep id')
+    .addHelpText('after', '\nExample:\n  steward score batch --model rain-tomorrow@champion --in weather.parquet --out scores.arrow --keep date')
     .action(async (options: BatchOptions) => scoreBatch(context(), options));
 }
 

@@ -61,7 +61,7 @@ export function registerTrackingCommands(program: Command, context: () => Comman
       'after',
       `
 Examples:
-  steward runs list --experiment flight-delay
+  steward runs list --experiment rain-tomorrow
   steward runs show <run-id>
   steward runs compare <run-a> <run-b>`,
     );

@@ -8,7 +8,7 @@ import { NotFoundError } from '../errors.js';
 
 const require = createRequire(import.meta.url);
 
-/** Absolute path of a file in vega-datasets' data folder, e.g. `vegaDataset('flights-3m.parquet')`. */
+/** Absolute path of a file in vega-datasets' data folder, e.g. `vegaDataset('seattle-weather.csv')`. */
 export function vegaDataset(file: string): string {
   // The package exports only its JS entry; its data folder sits beside build/.
   const entry = require.resolve('vega-datasets');

@@ -21,7 +21,7 @@ export interface PostgresTarget {
   where: string;
   /** Resolves when a fresh connection runs a query; rejects when the server does not answer. */
   probe(): Promise<void>;
-  /** Replaces the connection pool with a fresh one; the old pool ends (its in-flight queries get a short grace). */
+  /** Replaces the connection pool with a fresh one; the old pool ends (its running queries get a short grace). */
   recycle(reason: string): void;
   logger: Pick<Logger, 'warn' | 'info'>;
 }

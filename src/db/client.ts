@@ -72,7 +72,7 @@ export function redactUrl(url: string): string {
 
 /** Pool settings: connect_timeout keeps an unreachable server from hanging a query; notices are chatter. */
 const POOL_OPTIONS = { connect_timeout: 5, max: 10, onnotice: () => {} };
-/** How long a replaced pool's in-flight queries may take before its connections are destroyed. */
+/** How long a replaced pool's running queries may take before its connections are destroyed. */
 const RETIRED_POOL_GRACE_S = 10;
 
 /**
@@ -327,8 +327,8 @@ function watchOwner(socket: string): { lost: Promise<void>; stop(): void } {
 /**
  * A handle on the database through its owner that outlives the owner: when the owner stops
  * serving (or a database fault is reported, src/db/availability.ts), this process resolves the
- * database again, opening it itself when the lock is free or reaching the new owner. Queries in
- * flight at that moment fail (a transaction cut off never commits); later ones go to the new backend.
+ * database again, opening it itself when the lock is free or reaching the new owner. Queries still
+ * running at that moment fail (a transaction cut off never commits); later ones go to the new backend.
  */
 function sharedHandle(dir: string, first: Backend, options: DatabaseOptions, logger: Pick<Logger, 'warn' | 'info'>): DatabaseHandle {
   let current = first;

@@ -6,13 +6,13 @@
  * consumes). `apply` (registry.ts) registers them; every read resolves features through them.
  *
  * @example
- * const origin = entity({ name: 'origin', joinKeys: { origin: 'string' } });
- * const delays = featureView({
- *   name: 'origin_delays', entities: [origin], eventTimestamp: 'event_at', ttl: '7d',
- *   schema: { mean_delay_1h: 'float64', flights_1h: 'int32' }, owner: 'ops', description: 'Delays per airport',
- *   source: { kind: 'pipeline', name: 'flight-features' },
+ * const station = entity({ name: 'station', joinKeys: { station: 'string' } });
+ * const weather = featureView({
+ *   name: 'daily_weather', entities: [station], eventTimestamp: 'observed_at', ttl: '2d',
+ *   schema: { precipitation: 'float64', temp_max: 'float64', weather: 'string' }, owner: 'weather-team', description: 'Daily weather per station',
+ *   source: { kind: 'file', path: 'vega:seattle-weather.csv', constants: { station: 'SEA' }, timestamp: { column: 'date', offset: '1d' } },
  * });
- * const service = featureService({ name: 'flight_delay', version: 1, features: [delays] });
+ * const service = featureService({ name: 'rain_forecast', version: 1, features: [weather] });
  */
 import { createHash } from 'node:crypto';
 import { NotFoundError, ValidationError } from '../errors.js';

@@ -4,12 +4,12 @@
  * materialization to an online store read through a cache with TTL statuses; feature statistics.
  *
  * @example
- * const store = createFeatureStore(db, flightFeatures);
+ * const store = createFeatureStore(db, [station, dailyWeather, rainForecast]);
  * await store.apply();
- * await store.ingest('origin_delays', await parquetSource('delays.parquet'));
- * const training = await store.getHistoricalFeatures({ entityRows, entityTimestamp: 'departed_at', featureService: 'flight_delay' });
+ * await store.ingest('daily_weather', await parquetSource('weather.parquet'));
+ * const training = await store.getHistoricalFeatures({ entityRows, entityTimestamp: 'predicted_at', featureService: 'rain_forecast' });
  * await store.materialize({ incremental: true });
- * const online = await store.getOnlineFeatures('flight_delay', [{ origin: 'ORD', destination: 'LAX' }]);
+ * const online = await store.getOnlineFeatures('rain_forecast', [{ station: 'SEA' }]);
  */
 import type { Table } from 'apache-arrow';
 import type { Database } from '../db/client.js';

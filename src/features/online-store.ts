@@ -104,7 +104,7 @@ export class OnlineStore {
     else this.cache.delete(view);
   }
 
-  /** Waits for a background revalidation in flight (tests, shutdown). */
+  /** Waits for a background revalidation still running (tests, shutdown). */
   async settle(): Promise<void> {
     await this.checking;
   }

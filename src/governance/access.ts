@@ -35,7 +35,7 @@ export interface AccessRequest {
   resource: string;
   /** The resource's classification, when known (unclassified counts as not sensitive). */
   sensitivity?: string;
-  /** What the principal was doing, for the audit entry (e.g. `train-flight-delay.trainingSet`). */
+  /** What the principal was doing, for the audit entry (e.g. `train-rain-tomorrow.trainingSet`). */
   context?: string;
 }
 

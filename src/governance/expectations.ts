@@ -2,13 +2,13 @@
  * Data-quality expectations, declared in code beside the data they guard and checked in SQL where
  * the data lives:
  *
- *   const suite = expectationSuite({ name: 'raw-flights', dataset: 'raw_flights', table: 'raw_flights', expectations: [
- *     expect.column('delay_minutes', 'integer'), expect.between('delay_minutes', -120, 1800),
- *     expect.nullFraction('origin', 0), expect.rowCount({ min: 1000 }) ] });
+ *   const suite = expectationSuite({ name: 'daily weather', dataset: 'feature_view:daily_weather', table: 'fv_daily_weather', expectations: [
+ *     expect.column('precipitation', 'double precision'), expect.between('precipitation', 0, 100),
+ *     expect.nullFraction('station', 0), expect.rowCount({ min: 1000 }) ] });
  *   const report = await runExpectations(db, suite, { where: sql`ingestion_id = ${id}`, key: 'run-1/quality' });
  *
  * A row-level expectation (between, inSet, matches, condition) may carry `mostly`, the share of rows
- * that must satisfy it (Great Expectations' term): `expect.between('delay_minutes', -120, 1800,
+ * that must satisfy it (Great Expectations' term): `expect.between('precipitation', 0, 100,
  * { mostly: 0.9999 })` tolerates one offending row in ten thousand, and still reports how many
  * there were and samples of them.
  *

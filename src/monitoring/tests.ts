@@ -193,7 +193,7 @@ export function jensenShannonDistance(p: ArrayLike<number>, q: ArrayLike<number>
  * deterministic for its inputs: `replicates` pairs of a reference sample of `referenceRows` and a
  * window of `currentRows`, both drawn from the reference's frequencies (counts or shares) bin by bin with conditional binomials
  * (so the cost depends on the number of bins, not of rows). A closed form (chi-square / 8) runs low
- * where bins are rare, which is where the noise is. With 223 airports and 2,000 flights a week the
+ * where bins are rare, which is where the noise is. With 223 categories and 2,000 rows a week the
  * floor is about 0.16 in base 2, above Evidently's 0.1: its rule would call every such week drifted.
  */
 export function jensenShannonNoiseFloor(

@@ -3,12 +3,12 @@
  * `PipelineSpec` that the executor workflow runs.
  *
  * @example
- * const train = definePipeline({
- *   name: 'train-flight-delay',
- *   params: z.object({ rows: z.coerce.number().default(100_000) }),
+ * const refresh = definePipeline({
+ *   name: 'refresh-daily-weather',
+ *   params: z.object({ path: z.string().default('vega:seattle-weather.csv') }),
  *   steps: (p) => {
- *     const load = ingestFlights.step('load', { source: 'vega:flights-3m.parquet', rows: p.rows });
- *     const quality = checkFlightQuality.step('quality', { ingestionId: load.output.ingestionId, minRows: 1000 });
+ *     const load = ingestFile.step('load', { view: 'daily_weather', path: p.path });
+ *     const quality = checkExpectations.step('quality', { dataset: 'feature_view:daily_weather', ingestionId: load.output.ingestionId });
  *     return [load, quality];
  *   },
  * });

@@ -28,7 +28,7 @@ const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]*$/;
  * for startRun / getRunReport (so the HTTP API answers 400, not 500).
  */
 export function checkRunId(runId: unknown): asserts runId is string {
-  if (typeof runId !== 'string' || runId.length === 0) throw new ValidationError('A run id must be a non-empty string, e.g. flight-delay-summary-1a2b3c4d.', { runId: runId ?? null });
+  if (typeof runId !== 'string' || runId.length === 0) throw new ValidationError('A run id must be a non-empty string, e.g. train-rain-tomorrow-1a2b3c4d.', { runId: runId ?? null });
   if (runId.length > MAX_RUN_ID_LENGTH) {
     throw new ValidationError(`A run id is at most ${MAX_RUN_ID_LENGTH} characters; this one has ${runId.length.toLocaleString('en-US')} ("${runId.slice(0, 24)}...").`, {
       length: runId.length,

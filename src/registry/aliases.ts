@@ -40,7 +40,7 @@ export function approvalHint(status: string): string {
       return 'It is archived and cannot be approved any more: release a new version through a sign-off.';
     default:
       return (
-        'A version is approved through the sign-off of a release pipeline (e.g. `steward run release-flight-delay`), ' +
+        'A version is approved through the sign-off of a release pipeline (e.g. `steward run release-<model>`), ' +
         'where reviewers decide with `steward approvals list` and `steward approvals approve <id> --role <role>`.'
       );
   }

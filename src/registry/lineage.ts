@@ -79,8 +79,8 @@ export async function modelLineage(db: Database, ref: string): Promise<LineageTr
 }
 
 /**
- * Impact analysis: every model version trained on data from `from`, a dataset source (e.g.
- * `vega:flights-3m.parquet`) or an ingestion id. The root is the dataset.
+ * Impact analysis: every model version trained on data from `from`, a dataset source as its
+ * ingestion recorded it (e.g. `vega:seattle-weather.csv`) or an ingestion id. The root is the dataset.
  */
 export async function downstreamLineage(db: Database, from: string): Promise<LineageTree> {
   const matched = await db

@@ -8,8 +8,8 @@
  *
  * @example
  * ```ts
- * const model = await loadModel(registrySource(db, artifacts), 'flight-delay', 'champion');
- * await scoreFile(model, { input: 'flights.parquet', output: 'scores.arrow', keep: ['id'], onProgress: (done, total) => ... });
+ * const model = await loadModel(registrySource(db, artifacts), 'rain-tomorrow', 'champion');
+ * await scoreFile(model, { input: 'weather.parquet', output: 'scores.arrow', keep: ['id'], onProgress: (done, total) => ... });
  * ```
  */
 import fs from 'node:fs';

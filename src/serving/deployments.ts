@@ -6,7 +6,7 @@
  *
  * @example
  * ```ts
- * const plan = await planDeployment(db, { deploymentId, model: 'flight-delay', version: 4, strategy: 'canary', startedBy: 'ana' });
+ * const plan = await planDeployment(db, { deploymentId, model: 'rain-tomorrow', version: 4, strategy: 'canary', startedBy: 'ana' });
  * await recordRouting(db, plan.deploymentId, 0, plan.steps[0]!.routing, 'steward');
  * ```
  */

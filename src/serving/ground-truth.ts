@@ -1,5 +1,5 @@
 /**
- * Ground truth arrives after the prediction (the flight lands late or not): it is attached by the
+ * Ground truth arrives after the prediction (whether it rains tomorrow is known only tomorrow): it is attached by the
  * request id the scorer returned, one value per row of the request, and may arrive before the
  * prediction itself is flushed to the log. Attaching again replaces the value (a correction).
  */

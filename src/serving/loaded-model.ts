@@ -37,7 +37,7 @@ export interface LoadOptions {
 
 export class LoadedModel {
   /** Requests running on the session now; a retired version is released when this reaches 0. */
-  private inFlight = 0;
+  private running = 0;
   private retired = false;
   private released = false;
   private readonly scoreFetch: string[];
@@ -60,7 +60,7 @@ export class LoadedModel {
   /** Runs a validated batch. The session is held until the run returns, even if the version is retired meanwhile. */
   async run(batch: Batch, allOutputs = false): Promise<RunResult> {
     if (this.released) throw new ScoringError(`${this.model} v${this.version} was unloaded; retry the request.`);
-    this.inFlight++;
+    this.running++;
     try {
       let results: InferenceSession.ReturnType;
       try {
@@ -71,7 +71,7 @@ export class LoadedModel {
       const scores = this.readScores(results[this.signature.score.output] as Tensor, batch.rows);
       return allOutputs ? { scores, outputs: results } : { scores };
     } finally {
-      if (--this.inFlight === 0 && this.retired) this.release();
+      if (--this.running === 0 && this.retired) this.release();
     }
   }
 
@@ -94,7 +94,7 @@ export class LoadedModel {
   /** Stops taking new work; the session is released once the requests already running finish. */
   retire(): void {
     this.retired = true;
-    if (this.inFlight === 0) this.release();
+    if (this.running === 0) this.release();
   }
 
   get isReleased(): boolean {

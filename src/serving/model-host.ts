@@ -10,10 +10,10 @@
  * @example
  * ```ts
  * const host = new ModelHost({ source: registrySource(db, artifacts), metrics, log });
- * await host.deploy('flight-delay@champion', { pollMs: 10_000 }); // follows the alias
- * await host.setRouting('flight-delay', { strategy: 'canary', primary: 3, candidate: 4, percent: 5 });
- * const result = await host.score('flight-delay', { requestId, decode: decodeRecords(rows) }); // .version, .arm, .scores
- * host.stats('flight-delay'); // per-version requests, error rate, p50/p99, score histogram
+ * await host.deploy('rain-tomorrow@champion', { pollMs: 10_000 }); // follows the alias
+ * await host.setRouting('rain-tomorrow', { strategy: 'canary', primary: 3, candidate: 4, percent: 5 });
+ * const result = await host.score('rain-tomorrow', { requestId, decode: decodeRecords(rows) }); // .version, .arm, .scores
+ * host.stats('rain-tomorrow'); // per-version requests, error rate, p50/p99, score histogram
  * ```
  */
 import { NotFoundError, ValidationError } from '../errors.js';

@@ -206,7 +206,7 @@ export function createScorerServer(options: ScorerServerOptions): FastifyInstanc
     admin.put<{ Params: ModelParams }>('/admin/models/:name/routing', async (request) => host.setRouting(request.params.name, request.body));
     admin.post<{ Params: ModelParams; Body: { ref?: unknown } | undefined }>('/admin/models/:name/reload', async (request) => {
       const ref = request.body?.ref;
-      if (ref !== undefined && typeof ref !== 'string') throw new ValidationError('"ref" must be a string such as "champion", "4" or "flight-delay@champion".');
+      if (ref !== undefined && typeof ref !== 'string') throw new ValidationError(`"ref" must be a string such as "champion", "4" or "${request.params.name}@champion".`);
       return host.reload(request.params.name, ref);
     });
     // A version's registry status: what `steward deploy start` checks before it starts a deployment.

@@ -191,7 +191,7 @@ describeEachDriver('model registry contract', (driver) => {
       expect(refused).toBeInstanceOf(AliasRefusedError);
       expect(refused!.message).toBe(
         `guarded v1 is registered, not approved: only a version approved through a sign-off can be ${alias} (a protected alias). ` +
-          'A version is approved through the sign-off of a release pipeline (e.g. `steward run release-flight-delay`), where reviewers decide with `steward approvals list` and `steward approvals approve <id> --role <role>`.',
+          'A version is approved through the sign-off of a release pipeline (e.g. `steward run release-<model>`), where reviewers decide with `steward approvals list` and `steward approvals approve <id> --role <role>`.',
       );
       expect(refused!.details).toEqual({ model: 'guarded', version: 1, alias, status: 'registered' });
     }

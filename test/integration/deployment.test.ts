@@ -321,7 +321,7 @@ describeEachDriver('deployments', (driver) => {
   it('refuses `deploy start` of a version that is not approved before anything starts, saying how to get it approved', async () => {
     const message = (version: number) =>
       `${MODEL} v${version} is registered, not approved: only a version approved through a sign-off can be deployed. ` +
-      'A version is approved through the sign-off of a release pipeline (e.g. `steward run release-flight-delay`), where reviewers decide with `steward approvals list` and `steward approvals approve <id> --role <role>`.';
+      'A version is approved through the sign-off of a release pipeline (e.g. `steward run release-<model>`), where reviewers decide with `steward approvals list` and `steward approvals approve <id> --role <role>`.';
     const deploymentsNow = async () => (await listDeploymentRuns(harness.env.client, { model: MODEL, limit: 1000 })).map((r) => r.deploymentId).sort();
     const before = await deploymentsNow();
 

@@ -151,7 +151,7 @@ describe('steward models and steward runs', { timeout: 600_000 }, () => {
     // champion is protected: v2 was never approved, so it stays on v1, and the user is told how to get v2 approved.
     const notApproved =
       'flight-delay v2 is registered, not approved: only a version approved through a sign-off can be champion (a protected alias). ' +
-      'A version is approved through the sign-off of a release pipeline (e.g. `steward run release-flight-delay`), where reviewers decide with `steward approvals list` and `steward approvals approve <id> --role <role>`.';
+      'A version is approved through the sign-off of a release pipeline (e.g. `steward run release-<model>`), where reviewers decide with `steward approvals list` and `steward approvals approve <id> --role <role>`.';
     const refused = await steward('models', 'alias', 'set', 'flight-delay', 'champion', '2', '--reason', 'better auc', '--actor', 'grace');
     expect([refused.code, refused.stdout, refused.stderr]).toEqual([1, '', `error: ${notApproved}\n`]);
     expect(await jsonError('models', 'alias', 'set', 'flight-delay', 'production', '2', '--reason', 'ship it', '--actor', 'grace')).toEqual({

@@ -42,7 +42,7 @@ describe('run ids', () => {
     expect(refusal(() => checkRunId('a'.repeat(201)))).toMatch(/^A run id is at most 200 characters; this one has 201 /);
     expect(refusal(() => checkRunId('my run/1'))).toBe('Run id "my run/1" has characters a run id may not have (" ", "/"): use letters, digits and . _ : @ - (at most 200), starting with a letter or a digit.');
     expect(refusal(() => checkRunId('-flag'))).toBe('Run id "-flag" must start with a letter or a digit: use letters, digits and . _ : @ - (at most 200), starting with a letter or a digit.');
-    expect(refusal(() => checkRunId(''))).toBe('A run id must be a non-empty string, e.g. flight-delay-summary-1a2b3c4d.');
+    expect(refusal(() => checkRunId(''))).toBe('A run id must be a non-empty string, e.g. train-rain-tomorrow-1a2b3c4d.');
     expect(refusal(() => checkRunId('tab\there'))).toMatch(/"\\t"/);
   });
 
