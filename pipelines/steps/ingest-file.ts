@@ -6,6 +6,8 @@
  * (`skipped`). Its cache key holds the file's sha256, so a changed file is read again.
  */
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
 import { ValidationError } from '../../src/errors.js';
 import { FILE_FORMATS, featureRepository, specOf, type FeatureView } from '../../src/features/definitions.js';
@@ -27,9 +29,38 @@ export function projectView(services: Pick<StepServices, 'features'>, name: stri
   return view;
 }
 
-/** The path the step reads: the one given, else the view's declared file. */
+/**
+ * A `path` given as a run's input, resolved: a vega-datasets file, or a file inside the project's
+ * folder (the worker's working folder when it serves no project). Whoever may start a run could
+ * otherwise have the worker load any file it can read (its credentials, another team's data) into a
+ * feature view and read it back. Symbolic links are followed before the check, so a link inside
+ * the folder cannot point out of it. A file the project declares in its code is trusted as is.
+ */
+export function overridePath(given: string, root: string | undefined): string {
+  if (given.startsWith('vega:')) return resolveFilePath(given);
+  const folder = path.resolve(root ?? process.cwd());
+  const resolved = resolveFilePath(given, folder);
+  const real = (p: string) => {
+    try {
+      return fs.realpathSync(p);
+    } catch {
+      return p; // missing: the ingestion names it as missing; the check below still applies to the path as written
+    }
+  };
+  const relative = path.relative(real(folder), real(resolved));
+  if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) {
+    throw new ValidationError(
+      `path "${given}" is outside the project's folder ${folder}: a run may read only files inside it, or vega: datasets. Copy the file into the project, or declare it as the view's source in code.`,
+      { path: given, folder },
+    );
+  }
+  return resolved;
+}
+
+/** The path the step reads: the one given (inside the project's folder), else the view's declared file. */
 function filePath(view: FeatureView, override: string | undefined, root: string | undefined): string | undefined {
-  const declared = override ?? (view.source.kind === 'file' || view.source.kind === 'parquet' || view.source.kind === 'arrow' ? view.source.path : undefined);
+  if (override !== undefined) return overridePath(override, root);
+  const declared = view.source.kind === 'file' || view.source.kind === 'parquet' || view.source.kind === 'arrow' ? view.source.path : undefined;
   return declared === undefined ? undefined : resolveFilePath(declared, root);
 }
 
@@ -39,7 +70,7 @@ export const ingestFile = defineStep({
   description: "Load a file (CSV, JSON, Parquet, Arrow) into a feature view's offline store.",
   input: z.object({
     view: z.string().min(1),
-    /** Read this file instead of the view's declared one (relative to the project's folder). */
+    /** Read this file instead of the view's declared one: inside the project's folder (relative to it), or a vega: dataset. */
     path: z.string().min(1).optional(),
     format: z.enum(FILE_FORMATS).optional(),
     /** NaN and infinity in numeric features: refuse the file (default) or store null. */
@@ -59,7 +90,7 @@ export const ingestFile = defineStep({
   run: async (input, ctx) => {
     const view = projectView(ctx, input.view);
     const result = await ingestFileIntoView(ctx.db, view, {
-      ...(input.path ? { path: input.path } : {}),
+      ...(input.path ? { path: overridePath(input.path, ctx.projectRoot) } : {}),
       ...(input.format ? { format: input.format } : {}),
       ...(ctx.projectRoot ? { root: ctx.projectRoot } : {}),
       ...(input.nonFinite ? { nonFinite: input.nonFinite } : {}),

@@ -631,11 +631,14 @@ export interface IngestFileResult extends IngestResult {
   format: FileFormat;
 }
 
-/** Ingests a view's file (or `options.path`) into its offline table; the same content again writes nothing. */
+/**
+ * Ingests a view's file (or `options.path`) into its offline table; the same content again writes
+ * nothing. `batchRows` sizes both the batches read from the file and the write transactions.
+ */
 export async function ingestFile(db: Database, view: FeatureView, options: FileSourceOptions & IngestOptions = {}): Promise<IngestFileResult> {
   const { path: file, format, root, batchRows, ...ingestOptions } = options;
   const source = await viewFileSource(view, { path: file, format, root, batchRows });
-  const result = await ingest(db, view, source, ingestOptions);
+  const result = await ingest(db, view, source, { ...ingestOptions, ...(batchRows !== undefined ? { batchRows } : {}) });
   return { ...result, sha256: source.sha256, path: source.path, format: source.format };
 }
 

@@ -409,6 +409,23 @@ describeEachDriver('files, expectations and training sets', (driver) => {
     const extra = path.join(tmp, 'extra.csv');
     fs.writeFileSync(extra, 'date,precipitation,temp_max,temp_min,wind,weather\n2016-01-01,0.0,8,2,3,sun\n2016-01-02,3.0,7,1,3,rain\n');
     await run('more', 'ingestFile', { view: 'daily_weather', path: 'extra.csv' }, false);
+    // A run's path may not reach out of the project's folder, by '..', an absolute path or a link.
+    const outside = path.join(path.dirname(tmp), `outside-${path.basename(tmp)}.csv`);
+    fs.copyFileSync(extra, outside);
+    const link = path.join(tmp, 'link.csv');
+    fs.symlinkSync(outside, link);
+    try {
+      for (const given of [`../${path.basename(outside)}`, outside, 'link.csv']) {
+        const refused = await run('escape', 'ingestFile', { view: 'daily_weather', path: given }, false).catch((e: unknown) => e as Error);
+        expect(refused, given).toBeInstanceOf(ValidationError);
+        expect((refused as Error).message).toBe(
+          `path "${given}" is outside the project's folder ${tmp}: a run may read only files inside it, or vega: datasets. Copy the file into the project, or declare it as the view's source in code.`,
+        );
+      }
+    } finally {
+      fs.rmSync(outside, { force: true });
+      fs.rmSync(link, { force: true });
+    }
     const rebuilt = await run('trainingSet', 'buildTrainingSet', input);
     expect(rebuilt.cached).toBe(false);
     expect(rebuilt.output.rows).toBe(1462);
