@@ -187,8 +187,44 @@ async function csvLineOf(file: string, row: number): Promise<number | undefined>
   return undefined;
 }
 
+/** Magic numbers of binary files a text reader may be handed by mistake, and what they are. */
+const BINARY_SIGNATURES: Array<[Uint8Array, string]> = [
+  [new TextEncoder().encode('PAR1'), "Parquet (give format: 'parquet')"],
+  [new TextEncoder().encode('ARROW1'), "Arrow IPC (give format: 'arrow')"],
+  [Uint8Array.of(0xff, 0xff, 0xff, 0xff), "an Arrow IPC stream (give format: 'arrow')"],
+  [Uint8Array.of(0x1f, 0x8b), 'gzip-compressed (decompress it first)'],
+  [Uint8Array.of(0x50, 0x4b, 0x03, 0x04), 'a ZIP archive, or a spreadsheet (export it as CSV)'],
+];
+
+/**
+ * Refuses a file a text format cannot read: a known binary signature, a NUL byte, or mostly control
+ * characters in its first 4 KiB. Without this, a Parquet file named .csv parses as one "header" of
+ * control characters and fails later with a message about columns that names nothing real.
+ */
+function requireText(file: string, format: string): void {
+  const head = Buffer.alloc(4096);
+  const fd = fs.openSync(file, 'r');
+  let length: number;
+  try {
+    length = fs.readSync(fd, head, 0, head.length, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+  const bytes = head.subarray(0, length);
+  const known = BINARY_SIGNATURES.find(([magic]) => bytes.length >= magic.length && magic.every((b, i) => bytes[i] === b));
+  let control = 0;
+  for (const b of bytes) if (b === 0 || (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d)) control++;
+  if (known || bytes.includes(0) || control > bytes.length / 10) {
+    throw new ValidationError(
+      `${file} is not a ${format} text file: it is ${known ? known[1] : 'binary (it holds NUL or control bytes)'}. Give the file's real format, or convert it to ${format}.`,
+      { source: file, format },
+    );
+  }
+}
+
 async function csvFile(file: string, batchRows: number): Promise<RawFile> {
   requireFile(file, 'CSV');
+  requireText(file, 'CSV');
   let header: string[] | undefined;
   for await (const batch of csvRecords(file, 1)) {
     header = (batch[0] as string[]).map((name) => name.trim());
@@ -291,6 +327,7 @@ function notAnObject(file: string, row: number, line: number | undefined, value:
 
 async function jsonFile(file: string, format: 'json' | 'jsonl', batchRows: number): Promise<RawFile> {
   requireFile(file, format === 'json' ? 'JSON' : 'JSON Lines');
+  requireText(file, format === 'json' ? 'JSON' : 'JSON Lines');
   const records = (size: number) => (format === 'json' ? jsonArray(file, size) : jsonLines(file, size));
   // The columns are the keys of the first rows, in the order first seen; a key only later rows have is not read.
   const seen = new Set<string>();

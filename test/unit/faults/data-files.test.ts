@@ -430,11 +430,21 @@ describe('steward features ingest, as a user runs it', () => {
       () => ingestArgs(csv('quote.csv', atRow(10, 'tier', '"gold'))),
       (file) => `${file}, line 11 is not valid CSV: Quote Not Closed: the parsing is finished with an opening quote at line 11. Nothing from this file was kept.`,
     ],
-    // Bytes 0-9 make the "header" (trimmed): the message lists those control characters as the file's one column.
+    // Binary content is refused before any parsing, saying what the file is when its signature tells.
     [
       'a binary file named .csv',
       () => ingestArgs(write('binary.csv', Uint8Array.from({ length: 256 }, (_, i) => i))),
-      (file) => noColumn(file, 'customer_id', "the view's join key, string", '\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\b', KEY_FIX),
+      (file) => `${file} is not a CSV text file: it is binary (it holds NUL or control bytes). Give the file's real format, or convert it to CSV.`,
+    ],
+    [
+      'a Parquet file named .csv',
+      () => ingestArgs((fs.copyFileSync(path.join(dir, 'baseline.parquet'), path.join(dir, 'parquet.csv')), path.join(dir, 'parquet.csv'))),
+      (file) => `${file} is not a CSV text file: it is Parquet (give format: 'parquet'). Give the file's real format, or convert it to CSV.`,
+    ],
+    [
+      'a gzip file named .jsonl',
+      () => ingestArgs(write('events.jsonl', Uint8Array.from([0x1f, 0x8b, 0x08, 0x00, ...new TextEncoder().encode('{"customer_id": "c1"}')]))),
+      (file) => `${file} is not a JSON Lines text file: it is gzip-compressed (decompress it first). Give the file's real format, or convert it to JSON Lines.`,
     ],
     // JSON and JSON Lines.
     [
