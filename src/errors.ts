@@ -2,6 +2,13 @@
  * Steward's errors. Each has a stable `code`; the HTTP API maps it to a status and the activity
  * boundary maps it to an ApplicationFailure type (non-retryable when retrying cannot help).
  */
+/**
+ * Marks Steward's errors across copies of this module: a project's steward.config.ts loaded through
+ * tsx beside a compiled CLI, or a second copy of the package in a project's node_modules, defines
+ * its own StewardError class, and `instanceof` alone would take its bad input for a transient fault.
+ */
+const STEWARD_ERROR = Symbol.for('steward.error');
+
 export abstract class StewardError extends Error {
   abstract readonly code: string;
   /** HTTP status at the API boundary. */
@@ -15,6 +22,7 @@ export abstract class StewardError extends Error {
   ) {
     super(message);
     this.name = new.target.name;
+    Object.defineProperty(this, STEWARD_ERROR, { value: true });
   }
 }
 
@@ -48,5 +56,5 @@ export class UnavailableError extends StewardError {
 }
 
 export function isStewardError(error: unknown): error is StewardError {
-  return error instanceof StewardError;
+  return error instanceof StewardError || (typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[STEWARD_ERROR] === true);
 }

@@ -80,14 +80,14 @@ async function loadGraph(db: Database): Promise<Graph> {
 const nameOf = (key: string) => key.slice(key.indexOf('/') + 1);
 
 /**
- * A dataset as users type it: `namespace/name`, a bare name (`raw_flights`,
- * `feature_view:origin_delays`, `vega:flights-3m.parquet`), or a model version as `model@3`,
+ * A dataset as users type it: `namespace/name`, a bare name (`prediction_log`,
+ * `feature_view:daily_weather`, `vega:seattle-weather.csv`), or a model version as `model@3`,
  * `model@v3`, `model:model@v3` or `model@<alias>`.
  */
 export async function resolveDataset(db: Database, ref: string, graph?: Graph): Promise<string> {
   const g = graph ?? (await loadGraph(db));
   const text = ref.trim();
-  if (!text) throw new ValidationError('Name a dataset or a model version, e.g. raw_flights or flight-delay@3.');
+  if (!text) throw new ValidationError('Name a dataset or a model version, e.g. feature_view:daily_weather or rain-tomorrow@3.');
   if (g.datasets.has(text)) return text;
   const byName = [...g.datasets].filter((d) => nameOf(d) === text);
   if (byName.length === 1) return byName[0]!;

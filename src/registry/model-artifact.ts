@@ -4,7 +4,7 @@
  * inputs and outputs are the ones the declared signature promises. A version whose artifact fails
  * any of these would fail only later, at serving time, where the cause is much harder to see.
  */
-import { StewardError, ValidationError } from '../errors.js';
+import { isStewardError, ValidationError } from '../errors.js';
 import { inspectOnnxModel, type OnnxValueInfo } from '../ml/onnx-import.js';
 import type { ArtifactStore } from './artifacts.js';
 
@@ -74,7 +74,7 @@ export async function verifyModelArtifact(
   try {
     bytes = await artifacts.get(input.artifactUri);
   } catch (error) {
-    if (error instanceof StewardError && !error.retryable) throw refuse(error.message, error.details);
+    if (isStewardError(error) && !error.retryable) throw refuse(error.message, error.details);
     throw error;
   }
   let model;

@@ -6,7 +6,7 @@
  * step and the reason.
  */
 import { InferenceSession, type Tensor } from 'onnxruntime-node';
-import { NotFoundError, StewardError } from '../errors.js';
+import { NotFoundError, isStewardError } from '../errors.js';
 import { inspectOnnxModel } from '../ml/onnx-import.js';
 import { ModelLoadError, ScoringError } from './errors.js';
 import { piiFeaturesOf, type ModelSource, type SourceVersion } from './model-source.js';
@@ -127,7 +127,7 @@ export async function loadVersion(source: ModelSource, found: SourceVersion, opt
       version: found.version,
       step,
       reason,
-      ...(error instanceof StewardError ? { code: error.code } : {}),
+      ...(isStewardError(error) ? { code: error.code } : {}),
     });
   };
   let bytes: Uint8Array;
