@@ -15,7 +15,7 @@ const compiled = new URL('dist/src/cli/main.js', root);
 const sources = new URL('src/cli/main.ts', root);
 const stamp = new URL('dist/.build-stamp', root);
 /** What the build reads (keep in step with scripts/build.mjs). */
-const SOURCE_DIRS = ['src', 'workflows', 'activities', 'pipelines'];
+const SOURCE_DIRS = ['src', 'workflows', 'activities', 'pipelines', 'drizzle'];
 const INPUT_FILES = ['tsconfig.json', 'tsconfig.build.json', 'scripts/build.mjs'];
 
 function mtime(url) {

@@ -2,8 +2,8 @@
 // Builds dist/: compiles src, workflows, activities and pipelines to ESM JavaScript with .d.ts and
 // source maps (tsconfig.build.json), mirroring the tree (dist/src, dist/workflows, ...), then copies
 // beside the compiled modules every other file of those folders, which the code loads at run time
-// by a path relative to itself: the SQL migrations and their meta (src/db/client.ts), the worker
-// thread entries cpu-pool-entry.mjs and ml/gbt/worker-entry.mjs.
+// by a path relative to itself (the worker thread entries cpu-pool-entry.mjs and ml/gbt/worker-entry.mjs),
+// and the SQL migrations and their meta from drizzle/ to dist/drizzle (src/db/client.ts).
 //
 // `npm run build` (and `prepare`/`prepack`, so installing from a git URL, a path or a tarball
 // works). It skips the work when dist/ is newer than every input (so `npm pack`, which runs both
@@ -25,6 +25,8 @@ const retired = path.join(root, 'dist.old');
 const stamp = path.join(dist, '.build-stamp');
 /** The folders compiled into dist/ (keep in step with tsconfig.build.json and bin/steward.js). */
 const SOURCES = ['src', 'workflows', 'activities', 'pipelines'];
+/** Folders copied to dist/ as they are: the database migrations (src/db/client.ts reads dist/drizzle). */
+const ASSET_DIRS = ['drizzle'];
 /** Other inputs: a change to one of them rebuilds too. */
 const INPUTS = ['tsconfig.json', 'tsconfig.build.json', 'scripts/build.mjs'];
 
@@ -41,7 +43,7 @@ function changedSince(since) {
     }
     return undefined;
   };
-  for (const name of SOURCES) {
+  for (const name of [...SOURCES, ...ASSET_DIRS]) {
     const dir = path.join(root, name);
     if (fs.statSync(dir).mtimeMs > since) return dir;
     const found = walk(dir);
@@ -93,7 +95,7 @@ function build({ force }) {
     throw new Error(`steward build: tsc failed (exit ${compiled.status ?? compiled.signal}); dist/ is unchanged, and bin/steward.js runs the sources while they are newer.`);
   }
   let assets = 0;
-  for (const name of SOURCES) assets += copyAssets(path.join(root, name), path.join(building, name));
+  for (const name of [...SOURCES, ...ASSET_DIRS]) assets += copyAssets(path.join(root, name), path.join(building, name));
   const newStamp = path.join(building, '.build-stamp');
   fs.writeFileSync(newStamp, `${JSON.stringify({ startedAt: started.toISOString(), seconds: (Date.now() - started.getTime()) / 1000 })}\n`);
   // The stamp carries the time the build started: a source saved while tsc ran counts as newer.

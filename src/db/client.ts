@@ -43,7 +43,11 @@ export interface DatabaseOptions {
   logger?: Pick<Logger, 'warn' | 'info'>;
 }
 
-export const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url));
+/**
+ * drizzle/ at the package's root (drizzle-kit's folder, `npm run db:generate` writes it): two levels
+ * up from src/db in a checkout, and from dist/src/db in a build, which copies it to dist/drizzle.
+ */
+export const migrationsFolder = fileURLToPath(new URL('../../drizzle', import.meta.url));
 
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
   const logger = options.logger ?? createLogger('info');

@@ -1,6 +1,6 @@
 /**
  * Steward's one database schema. camelCase keys, snake_case columns; migrations in
- * src/db/migrations are generated from this file by `npm run db:generate`.
+ * drizzle/ are generated from this file by `npm run db:generate`.
  */
 import { bigint, boolean, doublePrecision, foreignKey, index, integer, jsonb, pgTable, primaryKey, smallint, text, timestamp, unique } from 'drizzle-orm/pg-core';
 
