@@ -40,7 +40,20 @@ export interface CpuTask<I, O> {
 
 /** Declares the export `name` of the module at `module` as a task the pool can run. */
 export function cpuTask<I, O>(module: string, name: string, fn: CpuTaskFunction<I, O>): CpuTask<I, O> {
-  return { module, name, fn };
+  return { module: threadModuleUrl(module), name, fn };
+}
+
+/**
+ * The URL a pool thread imports. A module a project's config loaded through tsx's tsImport (a
+ * steward.config.ts beside a compiled CLI) has `?tsx-namespace=<id>` in its import.meta.url, which
+ * only that namespace's loader transforms: the thread, which registers tsx globally, would read the
+ * file as plain JavaScript. The file itself is the same module to the thread.
+ */
+export function threadModuleUrl(module: string): string {
+  if (!module.includes('tsx-namespace=')) return module;
+  const url = new URL(module);
+  url.searchParams.delete('tsx-namespace');
+  return url.href;
 }
 
 const TRANSFER = Symbol.for('steward.cpu-pool.transfer');

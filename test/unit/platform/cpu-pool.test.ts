@@ -141,4 +141,14 @@ describe('ownBuffer', () => {
     expect(own).not.toBe(part);
     expect(own.buffer.byteLength).toBe(4);
   });
+
+  it("runs a task of a module loaded through tsx's tsImport (a project's config beside a compiled CLI)", async () => {
+    const { tsImport } = await import('tsx/esm/api');
+    const loaded = (await tsImport(new URL('../../support/cpu-tasks.ts', import.meta.url).href, import.meta.url)) as typeof import('../../support/cpu-tasks.js');
+    // The namespaced URL only its own loader transforms; the task names the plain file.
+    expect(loaded.sumBytes.module).not.toContain('tsx-namespace');
+    const result = await pool(1).run(loaded.sumBytes, { bytes: Uint8Array.of(1, 2, 3) });
+    expect(result.threadId).not.toBe(threadId);
+    expect(result.sum).toBe(6);
+  });
 });
