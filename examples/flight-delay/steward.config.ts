@@ -10,7 +10,7 @@
  *   drift-retrain-flight-delay  monitor a window of predictions -> policy -> challenge-flight-delay
  *   score-flights               batch scoring of a flights file by a registered version
  *
- * At the repository's root, `npm start` runs this example (`steward demo`); `steward demo drift`
+ * At the repository's root, `npm start` runs this example (demo/main.ts); `npm run demo:drift`
  * replays 2001 week by week through the drift-retrain Schedule.
  */
 import type { Pipeline } from '../../src/pipeline/definition.js';

@@ -1,8 +1,8 @@
 /**
  * The local stack, assembled: Temporal (embedded dev server or TEMPORAL_ADDRESS), the database
  * (PGlite or DATABASE_URL), a worker, and optionally the HTTP API. `steward dev` keeps it up;
- * `steward demo` brings it up, runs the demo and shuts down its own parts, leaving the dev server
- * running for the next command.
+ * `steward start` and the worked example's `npm start` bring it up, run their pipelines and shut
+ * down their own parts, leaving the dev server running for the next command.
  */
 import fs from 'node:fs';
 import path from 'node:path';

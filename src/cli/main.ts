@@ -6,11 +6,9 @@
  * the database, the pipelines, the scorer) loads when it runs (see commands.ts).
  */
 import { Command, Option } from 'commander';
-import { envHelp, envKeys, loadConfig } from '../platform/config.js';
-import { createLogger } from '../platform/logger.js';
-import { isStewardError } from '../errors.js';
+import { envHelp, envKeys } from '../platform/config.js';
 import { registerCommands } from './commands.js';
-import { projectLoader, type CommandContext } from './context.js';
+import { contextFactory, runProgram } from './program.js';
 
 const envList = Object.entries(envKeys)
   .filter(([key]) => key !== 'crashAfterCommit')
@@ -29,36 +27,15 @@ const program = new Command()
     `
 Getting started:
   steward init rain            scaffold your own project (its \`npm start\` runs \`steward start\`)
-  steward demo                 bring up the embedded stack and run Steward's example (what \`npm start\` does here)
+  npm start                    at the root of a Steward checkout: run Steward's worked example (in examples/)
   steward dev                  keep the stack up: Temporal dev server, worker and HTTP API, for this folder's project
-  steward run flight-delay-summary --param rows=50000 --wait
+  steward run train-rain-tomorrow --wait
 
 Environment:
 ${envList}`,
   );
 
-function fail(error: unknown, json: boolean): never {
-  if (json) {
-    const payload = isStewardError(error)
-      ? { code: error.code, message: error.message, details: error.details }
-      : { code: 'INTERNAL', message: (error as Error).message };
-    process.stdout.write(`${JSON.stringify({ error: payload })}\n`);
-  } else {
-    process.stderr.write(`error: ${(error as Error).message}\n`);
-    if (!isStewardError(error) && (error as Error).stack) process.stderr.write(`${(error as Error).stack}\n`);
-  }
-  process.exit(1);
-}
-
-let made: CommandContext | undefined;
-registerCommands(program, () => {
-  if (made) return made;
-  const options = program.opts<{ json: boolean; verbose: boolean; project?: string }>();
-  const config = loadConfig();
-  const logger = createLogger(options.verbose ? 'debug' : config.logLevel);
-  made = { config, logger, json: options.json, project: projectLoader(config, options.project) };
-  return made;
-});
+registerCommands(program, contextFactory(program));
 
 /**
  * `steward help <command>` prints the command's help without dispatching to it, so the help a
@@ -71,8 +48,4 @@ function helpAsFlag(argv: string[]): string[] {
   return [...argv.slice(0, first), argv[first + 1]!, '--help'];
 }
 
-try {
-  await program.parseAsync(helpAsFlag(process.argv));
-} catch (error) {
-  fail(error, program.opts<{ json: boolean }>().json);
-}
+await runProgram(program, helpAsFlag(process.argv));

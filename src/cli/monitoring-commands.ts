@@ -66,9 +66,9 @@ export function registerMonitoringCommands(program: Command, context: () => Comm
       'after',
       `
 Examples:
-  steward drift list flight-delay
+  steward drift list rain-tomorrow
   steward drift report <id> [--html --out report.html]
-  steward drift check flight-delay --from 2001-06-01 --to 2001-06-08 [--version champion] [--seasonal month] [--above-noise]`,
+  steward drift check rain-tomorrow --from 2015-06-01 --to 2015-06-08 [--version champion] [--seasonal month] [--above-noise]`,
     );
 
   drift
@@ -148,53 +148,5 @@ Examples:
       });
       if (ctx.json) printJson(report);
       else out(renderDriftReportText(report));
-    });
-
-  // `steward demo drift`: a subcommand of the demo when there is one, else its own command.
-  const demo = program.commands.find((c) => c.name() === 'demo') ?? program.command('demo').description('Demonstrations on real flights.');
-  demo
-    .command('drift')
-    .description('Replay 2001 week by week: train on January-February, score each week, monitor, retrain through the sign-off and a canary on the scorer, and draw the timeline.')
-    .option('--from <date>', 'first replayed week starts here; the first champion trains on the flights before it', '2001-03-01')
-    .option('--until <date>', 'the replay ends here (whole weeks from --from are replayed)', '2001-06-28')
-    .option('--train-rows <n>', 'train the first champion on this many of the first flights instead')
-    .option('--per-week <n>', 'flights scored per week, spread evenly over it', '2000')
-    .option('--cool-down-hours <n>', 'the policy\'s cool-down between retrains', '144')
-    .option('--margin <auc>', 'how much better the challenger must be', '0.002')
-    .option('--model <name>', 'the model the replay registers', 'flight-delay-replay')
-    .option('--out <file>', 'where the timeline page goes (default: <STEWARD_HOME>/drift-replay.html)')
-    .action(async (options: { from: string; until: string; trainRows?: string; perWeek: string; coolDownHours: string; margin: string; model: string; out?: string }) => {
-      const ctx = context();
-      const number = (value: string, flag: string) => {
-        const n = Number(value);
-        if (!Number.isFinite(n)) throw new ValidationError(`${flag} must be a number, got "${value}".`);
-        return n;
-      };
-      const began = Date.now();
-      const [{ startStack }, { replayDrift, writeTimeline }, { demoProject }] = await Promise.all([import('../app/stack.js'), import('./demo-drift.js'), import('./commands.js')]);
-      // The stack hosts the scorer the challengers deploy to, unless STEWARD_SCORER_URL names one.
-      const stack = await startStack(ctx.config, ctx.logger, { api: false, project: await demoProject() });
-      try {
-        const scorerUrl = ctx.config.scorer.url ?? stack.scorer!.url;
-        const weeks = await replayDrift(
-          { db: stack.database.db, client: stack.client, taskQueue: stack.taskQueue, pipelines: stack.project.pipelines, artifacts: new LocalArtifactStore(path.join(ctx.config.home, 'artifacts')), scorerUrl, say: (line) => (ctx.json ? undefined : out(line)) },
-          {
-            model: options.model,
-            source: 'vega:flights-3m.parquet',
-            from: parseInstant(options.from, '--from'),
-            until: parseInstant(options.until, '--until'),
-            ...(options.trainRows ? { trainRows: number(options.trainRows, '--train-rows') } : {}),
-            perWeek: number(options.perWeek, '--per-week'),
-            coolDownHours: number(options.coolDownHours, '--cool-down-hours'),
-            margin: number(options.margin, '--margin'),
-          },
-        );
-        const file = path.resolve(options.out ?? path.join(ctx.config.home, 'drift-replay.html'));
-        writeTimeline(file, options.model, weeks);
-        if (ctx.json) printJson({ weeks, timeline: file, seconds: (Date.now() - began) / 1000 });
-        else out(`\nTimeline: ${file}\nDone in ${((Date.now() - began) / 1000).toFixed(1)} s.`);
-      } finally {
-        await stack.shutdown();
-      }
     });
 }

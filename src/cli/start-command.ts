@@ -24,7 +24,7 @@ export function registerStartCommand(program: Command, context: () => CommandCon
     .description("Run the project's start pipeline (`start` in steward.config.ts) through Temporal on the embedded stack, print each step and the result, then stop.")
     .option('-p, --param <key=value>', 'override a parameter of the start pipeline (repeatable)', collect, [])
     .option('--no-cache', 'run every step even when a cached result matches')
-    .addHelpText('after', '\nThe Temporal dev server is left running for the next command; `steward server stop` stops it.\nWithout a steward.config.ts, `steward demo` runs Steward\'s own example.')
+    .addHelpText('after', '\nThe Temporal dev server is left running for the next command; `steward server stop` stops it.\nWithout a steward.config.ts there is nothing to start: Steward\'s worked example (under examples/) runs with `npm start` at the root of a Steward checkout.')
     .action(async (options: StartOptions) => start(context(), options));
 }
 
@@ -36,7 +36,7 @@ async function start(ctx: CommandContext, options: StartOptions): Promise<void> 
   if (!project.source) {
     throw new ConfigError(
       `No steward.config.ts in ${process.cwd()} or a folder above it: \`steward start\` runs a project's start pipeline. ` +
-        'Create a project with `steward init <dir>` (or point --project / STEWARD_PROJECT at one), or run Steward\'s own example with `steward demo`.',
+        'Create a project with `steward init <dir>` (or point --project / STEWARD_PROJECT at one); Steward\'s worked example (under examples/) runs with `npm start` at the root of a Steward checkout.',
     );
   }
   const where = path.relative(process.cwd(), project.source) || project.source;

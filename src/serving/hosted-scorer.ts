@@ -1,5 +1,5 @@
 /**
- * The scorer inside the local stack (`steward dev`, `steward demo`): the worker, the API and the
+ * The scorer inside the local stack (`steward dev`, `steward start`): the worker, the API and the
  * scorer share the stack's process (which owns the embedded database), and the
  * deployment activities drive the scorer through its admin HTTP API like any other scorer. On start
  * it restores what should serve: a running deployment's last routing, else each model's

@@ -1,8 +1,9 @@
 /**
  * Live traffic for demos and replays: a few HTTP clients posting rows to a scorer's
  * `/predict/{model}` round and round until stopped, counting what was sent and what failed. A
- * deployment's analysis needs requests on every arm; this is how `steward demo --deploy` and the
- * drift replay give it real requests (rows of a dataset, replayed) while a canary runs.
+ * deployment's analysis needs requests on every arm; this is how the worked example's demos
+ * (`npm run demo:deploy`, the drift replay) give it real requests, rows of a dataset replayed,
+ * while a canary runs.
  */
 export interface Traffic {
   /** Requests sent so far. */

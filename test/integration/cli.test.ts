@@ -1,6 +1,7 @@
 /**
- * The `steward` command as a new user meets it: the demo brings up the embedded stack (a detached
- * Temporal dev server persisted under STEWARD_HOME), runs twice, survives a server restart, and
+ * The `steward` command as a new user meets it: the worked example's demo (`npm start`,
+ * examples/flight-delay/demo/main.ts) brings up the embedded stack (a detached Temporal dev server
+ * persisted under STEWARD_HOME), runs twice, the runs survive a server restart, and
  * `steward dev` serves the API (a reviewer approves the demo's release there from the CLI) and
  * stops cleanly on SIGTERM.
  */
@@ -12,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { firstFreePort } from '../../src/platform/ports.js';
-import { runSteward, spawnSteward, waitForOutput, type Spawned } from '../support/processes.js';
+import { runDemo, runSteward, spawnSteward, waitForOutput, type Spawned } from '../support/processes.js';
 
 describe('steward CLI on the embedded stack', () => {
   let home: string;
@@ -47,7 +48,7 @@ describe('steward CLI on the embedded stack', () => {
   });
 
   it('runs the demo end to end, picking a free port when the preferred one is taken', async () => {
-    const { code, output } = await runSteward(['demo', '--rows', '5000'], env);
+    const { code, output } = await runDemo(['--rows', '5000'], env);
     expect(code, output).toBe(0);
     expect(output).toContain(`Port ${preferredPort} (Temporal gRPC) is in use by another program; using`);
     expect(output).toMatch(/Temporal\s+started 127\.0\.0\.1:\d+/);
@@ -64,7 +65,7 @@ describe('steward CLI on the embedded stack', () => {
   });
 
   it('runs the demo again on the same stack, reusing the server and every cached step of both pipelines', async () => {
-    const { code, output } = await runSteward(['--json', 'demo', '--rows', '5000'], env);
+    const { code, output } = await runDemo(['--json', '--rows', '5000'], env);
     expect(code, output).toBe(0);
     const demo = JSON.parse(output.slice(output.indexOf('{')));
     expect(demo.temporal.origin).toBe('reused');

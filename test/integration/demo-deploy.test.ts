@@ -1,18 +1,19 @@
 /**
- * The demo's deployment paths as a user runs them, in child processes on a fresh embedded stack:
- * `steward demo --deploy` signs off a release (after a first one goes to production), and the
- * release's canary promotes it while real flights are replayed through the scorer, with no request
- * failing; `steward demo --rollback` deploys an inverted copy of production and the analysis rolls
- * it back, the reason printed and the scorer still answering with production.
+ * The demo's deployment paths as a user runs them (examples/flight-delay/demo/main.ts), in child
+ * processes on a fresh embedded stack: `npm run demo:deploy` signs off a release (after a first
+ * one goes to production), and the release's canary promotes it while real flights are replayed
+ * through the scorer, with no request failing; `npm run demo:rollback` deploys an inverted copy of
+ * production and the analysis rolls it back, the reason printed and the scorer still answering
+ * with production.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { firstFreePort } from '../../src/platform/ports.js';
-import { runSteward } from '../support/processes.js';
+import { runDemo, runSteward } from '../support/processes.js';
 
-describe('steward demo --deploy and --rollback', () => {
+describe('the demo --deploy and --rollback (npm run demo:deploy, demo:rollback)', () => {
   let home: string;
   let env: NodeJS.ProcessEnv;
 
@@ -37,7 +38,7 @@ describe('steward demo --deploy and --rollback', () => {
   });
 
   it('deploys a signed-off release as a canary under replayed flights and promotes it', async () => {
-    const { code, output } = await runSteward(['demo', '--deploy', '--rows', '6000'], env);
+    const { code, output } = await runDemo(['--deploy', '--rows', '6000'], env);
     expect(code, output).toBe(0);
     expect(output).toMatch(/nothing is in production yet, so this release is signed off and deployed first/);
     expect(output).toMatch(/✓ demo-technical approved as technical/);
@@ -50,7 +51,7 @@ describe('steward demo --deploy and --rollback', () => {
   }, 600_000);
 
   it('deploys a deliberately broken candidate and rolls it back automatically, saying why', async () => {
-    const { code, output } = await runSteward(['--json', 'demo', '--rollback', '--rows', '6000'], env);
+    const { code, output } = await runDemo(['--json', '--rollback', '--rows', '6000'], env);
     expect(code, output).toBe(0);
     const report = JSON.parse(output.slice(output.indexOf('{')));
     expect(report).toMatchObject({ path: 'rollback', baseline: { version: 2 }, candidate: 3, failedRequests: 0, result: { status: 'rolled_back' } });

@@ -1,5 +1,5 @@
 /**
- * `steward demo drift`'s replay on real Temporal, PGlite and onnxruntime, shortened to two weeks of
+ * `npm run demo:drift`'s replay on real Temporal, PGlite and onnxruntime, shortened to two weeks of
  * January 2001 (a champion trained on the first 20,000 flights, 1,000 flights scored per week):
  * every week is monitored by the drift-retrain pipeline, the first week's shift from two days of
  * training data is found, a retrain the policy decides is followed through the run's challenge step (to the
@@ -13,7 +13,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { and, count, eq, like } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
-import { replayDrift, replayTimelineHtml } from '../../src/cli/demo-drift.js';
+import { replayDrift, replayTimelineHtml } from '../../examples/flight-delay/demo/drift.js';
 import { auditLog, deployments, driftReports, predictionLog } from '../../src/db/schema.js';
 import { getRunReport } from '../../src/pipeline/runs.js';
 import { resolveVersion } from '../../src/registry/lookup.js';

@@ -1,8 +1,14 @@
-/** Steward's own CLI as a child process, the way users and operators run it. */
+/**
+ * Steward's own CLI as a child process, the way users and operators run it, and the worked
+ * example's demos the way `npm start` runs them.
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const stewardBin = fileURLToPath(new URL('../../bin/steward.js', import.meta.url));
+/** The demos' entry (`npm start`, `npm run demo:*`), run through tsx as the scripts do. */
+export const demoEntry = fileURLToPath(new URL('../../examples/flight-delay/demo/main.ts', import.meta.url));
+const demoArgs = (args: string[]) => ['--import', 'tsx', demoEntry, ...args];
 
 export interface Spawned {
   child: ChildProcess;
@@ -11,7 +17,12 @@ export interface Spawned {
 }
 
 export function spawnSteward(args: string[], env: NodeJS.ProcessEnv): Spawned {
-  const child = spawn(process.execPath, [stewardBin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawnNode([stewardBin, ...args], env);
+}
+
+/** Node on `args` (a script and its arguments), its stdout and stderr collected together. */
+function spawnNode(args: string[], env: NodeJS.ProcessEnv): Spawned {
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
@@ -23,7 +34,15 @@ export function spawnSteward(args: string[], env: NodeJS.ProcessEnv): Spawned {
 
 /** Runs the CLI to completion and returns its exit code and output. */
 export async function runSteward(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
-  const spawned = spawnSteward(args, env);
+  return runToEnd(spawnNode([stewardBin, ...args], env));
+}
+
+/** Runs the worked example's demo (examples/flight-delay/demo/main.ts) to completion: its exit code and output. */
+export async function runDemo(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
+  return runToEnd(spawnNode(demoArgs(args), env));
+}
+
+async function runToEnd(spawned: Spawned): Promise<{ code: number | null; output: string }> {
   const { code } = await spawned.exited;
   return { code, output: spawned.output() };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { failedChallengeOutcome, replayTimelineHtml, type ReplayWeek } from '../../../src/cli/demo-drift.js';
+import { failedChallengeOutcome, replayTimelineHtml, type ReplayWeek } from '../../../examples/flight-delay/demo/drift.js';
 import type { RunState, StepState } from '../../../src/contracts.js';
 
 const week = (n: number, over: Partial<ReplayWeek> = {}): ReplayWeek => ({

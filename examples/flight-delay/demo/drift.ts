@@ -1,5 +1,5 @@
 /**
- * `steward demo drift`: 2001 replayed week by week. A champion is trained on the flights before
+ * `npm run demo:drift`: 2001 replayed week by week. A champion is trained on the flights before
  * `from` (January and February by default) and released through release-flight-delay (signed off
  * by the demo reviewers, promoted, deployed to the scorer); then each week's flights (a sample spread
  * evenly over the week, with the feature store's point-in-time features) are scored by the current
@@ -19,30 +19,30 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import type { Table } from 'apache-arrow';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
-import { buildFlightTrainingSetFromStore } from '../../examples/flight-delay/features/flight-training-set.js';
-import { flightsBefore } from '../../examples/flight-delay/steps/index.js';
-import { monitorFindings } from '../../pipelines/steps/monitor-drift.js';
-import { PIPELINE_STEP_FAILED, type RunPipelineResult, type RunState, type StepState } from '../contracts.js';
-import type { Database } from '../db/client.js';
-import { predictionGroundTruth } from '../db/schema.js';
-import { ingestFlights } from '../../examples/flight-delay/data/flights.js';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
-import { CATEGORICAL_FEATURES, NUMERIC_FEATURES, loadTrainingSet } from '../../examples/flight-delay/features/raw-training-set.js';
-import { listApprovals } from '../governance/approvals.js';
-import type { DriftReport } from '../monitoring/report.js';
-import { getDriftReportRow } from '../monitoring/report-store.js';
-import { submitDecision } from '../governance/decisions.js';
-import { createPrincipal, listPrincipals, requirePrincipal } from '../governance/identity.js';
-import { escapeHtml } from '../registry/model-card-render.js';
-import { findPipeline } from '../pipeline/catalog.js';
-import type { Pipeline } from '../pipeline/definition.js';
-import { getRunReport, startRun } from '../pipeline/runs.js';
-import { createSchedule, deleteSchedule } from '../pipeline/schedules.js';
-import type { ArtifactStore } from '../registry/artifacts.js';
-import { setAlias } from '../registry/aliases.js';
-import { resolveVersion } from '../registry/lookup.js';
-import { PredictionLog, databaseSink } from '../serving/prediction-log.js';
-import { replayTraffic } from '../serving/traffic.js';
+import { buildFlightTrainingSetFromStore } from '../features/flight-training-set.js';
+import { flightsBefore } from '../steps/index.js';
+import { monitorFindings } from '../../../pipelines/steps/monitor-drift.js';
+import { PIPELINE_STEP_FAILED, type RunPipelineResult, type RunState, type StepState } from '../../../src/contracts.js';
+import type { Database } from '../../../src/db/client.js';
+import { predictionGroundTruth } from '../../../src/db/schema.js';
+import { ingestFlights } from '../data/flights.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../../src/errors.js';
+import { CATEGORICAL_FEATURES, NUMERIC_FEATURES, loadTrainingSet } from '../features/raw-training-set.js';
+import { listApprovals } from '../../../src/governance/approvals.js';
+import type { DriftReport } from '../../../src/monitoring/report.js';
+import { getDriftReportRow } from '../../../src/monitoring/report-store.js';
+import { submitDecision } from '../../../src/governance/decisions.js';
+import { createPrincipal, listPrincipals, requirePrincipal } from '../../../src/governance/identity.js';
+import { escapeHtml } from '../../../src/registry/model-card-render.js';
+import { findPipeline } from '../../../src/pipeline/catalog.js';
+import type { Pipeline } from '../../../src/pipeline/definition.js';
+import { getRunReport, startRun } from '../../../src/pipeline/runs.js';
+import { createSchedule, deleteSchedule } from '../../../src/pipeline/schedules.js';
+import type { ArtifactStore } from '../../../src/registry/artifacts.js';
+import { setAlias } from '../../../src/registry/aliases.js';
+import { resolveVersion } from '../../../src/registry/lookup.js';
+import { PredictionLog, databaseSink } from '../../../src/serving/prediction-log.js';
+import { replayTraffic } from '../../../src/serving/traffic.js';
 
 const DAY = 86_400_000;
 const REVIEWERS: Record<string, string> = { technical: 'drift-demo-technical', compliance: 'drift-demo-compliance', ethics: 'drift-demo-ethics', lead: 'drift-demo-lead' };
@@ -266,7 +266,7 @@ async function replaySchedule(deps: ReplayDeps, options: ReplayOptions): Promise
     anchor: options.from,
     paused: true,
     overlap: 'allow-all' as const,
-    note: 'steward demo drift: 2001 replayed, each tick backfilled once its week is served',
+    note: 'npm run demo:drift: 2001 replayed, each tick backfilled once its week is served',
     params: {
       modelName: options.model,
       source: options.source,

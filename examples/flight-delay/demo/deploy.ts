@@ -1,5 +1,5 @@
 /**
- * The deployment half of the demo (`steward demo --deploy`, `steward demo --rollback`), run in the
+ * The deployment half of the demo (`npm run demo:deploy`, `npm run demo:rollback`), run in the
  * demo's own stack (worker and scorer in one process):
  *
  * - `--deploy`: the release of a freshly trained flight-delay version is signed off by the demo
@@ -20,24 +20,24 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { and, desc, eq, inArray } from 'drizzle-orm';
 import onnxProto from 'onnx-proto';
-import type { Database } from '../db/client.js';
-import { auditLog, modelAliases, modelVersions, type ModelVersion } from '../db/schema.js';
-import { ValidationError } from '../errors.js';
-import { loadTrainingSet } from '../../examples/flight-delay/features/raw-training-set.js';
-import { listApprovals } from '../governance/approvals.js';
-import { submitDecision } from '../governance/decisions.js';
-import { createPrincipal, listPrincipals, requirePrincipal } from '../governance/identity.js';
-import { findPipeline } from '../pipeline/catalog.js';
-import { getRunReport, startRun } from '../pipeline/runs.js';
-import type { Stack } from '../app/stack.js';
-import type { ArtifactStore } from '../registry/artifacts.js';
-import { transitionModelVersion } from '../registry/lifecycle.js';
-import { registerModelVersion } from '../registry/models.js';
-import { startDeployment } from '../serving/deployment-client.js';
-import type { DeploymentResult, DeploymentState } from '../serving/deployment-types.js';
-import { replayTraffic } from '../serving/traffic.js';
-import { renderAnalysis } from './deploy-commands.js';
-import { out, type CommandContext } from './context.js';
+import type { Database } from '../../../src/db/client.js';
+import { auditLog, modelAliases, modelVersions, type ModelVersion } from '../../../src/db/schema.js';
+import { ValidationError } from '../../../src/errors.js';
+import { loadTrainingSet } from '../features/raw-training-set.js';
+import { listApprovals } from '../../../src/governance/approvals.js';
+import { submitDecision } from '../../../src/governance/decisions.js';
+import { createPrincipal, listPrincipals, requirePrincipal } from '../../../src/governance/identity.js';
+import { findPipeline } from '../../../src/pipeline/catalog.js';
+import { getRunReport, startRun } from '../../../src/pipeline/runs.js';
+import type { Stack } from '../../../src/app/stack.js';
+import type { ArtifactStore } from '../../../src/registry/artifacts.js';
+import { transitionModelVersion } from '../../../src/registry/lifecycle.js';
+import { registerModelVersion } from '../../../src/registry/models.js';
+import { startDeployment } from '../../../src/serving/deployment-client.js';
+import type { DeploymentResult, DeploymentState } from '../../../src/serving/deployment-types.js';
+import { replayTraffic } from '../../../src/serving/traffic.js';
+import { renderAnalysis } from '../../../src/cli/deploy-commands.js';
+import { out, type CommandContext } from '../../../src/cli/context.js';
 
 const MODEL = 'flight-delay';
 const AUTHOR = 'demo-engineer';
@@ -161,7 +161,7 @@ async function ensureProduction(stack: Stack, ctx: CommandContext, rows: number)
     if (result.status !== 'promoted') throw new ValidationError(`The first deployment of ${MODEL} v${approved.version} ended ${result.status}: ${result.rollbackReason ?? result.outcome}`);
     return { version: approved.version, how: 'approved earlier; deployed now as the first production version' };
   }
-  // Nothing approved yet: the release waiting at its gate (from `steward demo`), or a new one.
+  // Nothing approved yet: the release waiting at its gate (from `npm start`), or a new one.
   const waiting = (await listApprovals(db)).find((a) => a.pipeline === 'release-flight-delay');
   const runId = waiting?.workflowId ?? (await startRun(stack.client, stack.taskQueue, findPipeline(stack.project.pipelines, 'release-flight-delay'), { rows, ...DEMO_ANALYSIS }, { startedBy: AUTHOR })).runId;
   if (!ctx.json) out(`\nRelease ${runId}: nothing is in production yet, so this release is signed off and deployed first`);
