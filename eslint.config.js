@@ -21,7 +21,7 @@ const forbiddenInWorkflows = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'dist.building/', 'dist.old/', '.steward/', 'coverage/', 'src/db/migrations/'] },
+  { ignores: ['node_modules/', 'dist/', 'dist.building/', 'dist.old/', '.steward/', 'coverage/', 'drizzle/'] },
   ...tseslint.configs.recommended,
   {
     languageOptions: { globals: { ...globals.node } },
@@ -51,6 +51,39 @@ export default tseslint.config(
     },
   },
   {
+    // The platform knows no example: src/'s top, pipelines/ and activities/ may import what is
+    // below them, never examples/ (the rest of src/ is held by the rule above, workflows/ below).
+    // The examples sit above the platform, as a team's project does.
+    files: ['src/sdk/**/*.ts', 'src/app/**/*.ts', 'src/cli/**/*.ts', 'pipelines/**/*.ts', 'activities/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^(\\.\\./)+examples(/|$)', message: 'The platform knows no example: examples/ sit above it, as a team\'s project does.' }] },
+      ],
+    },
+  },
+  // A team's project sees Steward through its public API only: `steward` and `steward/<entry>`,
+  // never a relative path out of its own folder. The declarations-only example and the `steward
+  // init` template are held to it, one block per depth inside the project; the flight-delay example
+  // still reaches into the platform's internals (moving it onto the public API is open work).
+  ...[0, 1, 2, 3].map((depth) => ({
+    files: ['examples/*', 'templates/*'].map((project) => `${project}/${'*/'.repeat(depth)}*.ts`),
+    ignores: ['examples/flight-delay/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: `^(\\.\\./){${depth + 1},}`,
+              message: "A project imports Steward by its public API ('steward', 'steward/features', 'steward/steps', ...), never by a path out of its own folder.",
+            },
+          ],
+        },
+      ],
+    },
+  })),
+  {
     files: ['workflows/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
@@ -62,6 +95,7 @@ export default tseslint.config(
           })),
           patterns: [
             { group: ['drizzle-orm/*'], message: 'Workflow code runs in the Temporal sandbox: no database access.' },
+            { regex: '^(\\.\\./)+examples(/|$)', message: 'The platform knows no example: examples/ sit above it.' },
             {
               regex: '^\\.\\./src/(?!contracts\\.js$|pipeline/spec\\.js$)',
               allowTypeImports: true,

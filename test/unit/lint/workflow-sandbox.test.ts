@@ -17,7 +17,7 @@ describe('workflow sandbox lint', () => {
     ["import { drizzle } from 'drizzle-orm/pglite';", 'no database access'],
     ["import { tableFromIPC } from 'apache-arrow';", 'no I/O libraries'],
     ["import { InferenceSession } from 'onnxruntime-node';", 'no I/O libraries'],
-    ["import { ingestFlights } from '../src/datasets/flights.js';", 'Workflows import values only from src/contracts.js'],
+    ["import { ingestFile } from '../src/features/files.js';", 'Workflows import values only from src/contracts.js'],
     ["import { createActivities } from '../activities/index.js';", 'Workflows see activities only as types'],
   ])('refuses %s', async (code, message) => {
     const messages = await lintWorkflow(`${code}\nexport const x = 1;`);
