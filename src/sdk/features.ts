@@ -43,3 +43,5 @@ export { ingestFile, inferFileSchema, type FileFormat } from '../features/files.
 export type { FileFeatureSource } from '../features/definitions.js';
 export { buildTrainingSet, type LabelDefinition, type LabelTransform, type TrainingSetSummary } from '../features/training-set.js';
 export { expect, expectationSuite, runExpectations, type Expectation, type ExpectationSuite, type QualityReport } from '../governance/expectations.js';
+// A declared suite checked outside a pipeline, feature views included (as the checkExpectations step does).
+export { checkDatasetExpectations, type CheckExpectationsResult } from '../governance/dataset-checks.js';

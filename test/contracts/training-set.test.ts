@@ -28,6 +28,7 @@ import { expect as rule, expectationSuite, readQualityReport } from '../../src/g
 import { runStepWithCache, type StepImplementations, type StepServices } from '../../src/pipeline/step-runtime.js';
 import { LocalArtifactStore } from '../../src/registry/artifacts.js';
 import { readCsv } from '../../src/sdk/csv.js';
+import { checkDatasetExpectations } from '../../src/sdk/features.js';
 import { describeEachDriver, useTestDatabase } from '../support/databases.js';
 
 const DAY = 86_400_000;
@@ -386,6 +387,10 @@ describeEachDriver('files, expectations and training sets', (driver) => {
     const checked = await run('quality', 'checkExpectations', { dataset: 'daily_weather', ingestionId: weatherIngestion });
     expect(checked.output).toMatchObject({ dataset: 'feature_view:daily_weather', suite: 'daily weather', passed: true, rows: 1461, failed: [] });
     expect((await readQualityReport(db.handle.db, checked.output.resultKey as string))!.results).toHaveLength(4);
+    // The same suite outside a pipeline, through the SDK: the feature view is exposed to it the same way.
+    const direct = await checkDatasetExpectations(db.handle.db, [passing, failing], definitions, { dataset: 'daily_weather', key: 'sdk-check-1' });
+    expect(direct.suite.name).toBe('daily weather');
+    expect(direct.report).toMatchObject({ passed: true, rows: 1461 });
     // Restricted to an ingestion of another view: no rows, and rowCount fails.
     const other = await run('quality-none', 'checkExpectations', { dataset: 'feature_view:daily_weather', ingestionId: 999_999 }).catch((e: unknown) => e as Error);
     expect(other).toBeInstanceOf(ValidationError);
