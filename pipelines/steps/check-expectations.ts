@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { featureRepository, type Definition } from '../../src/features/definitions.js';
 import { viewSensitivity } from '../../src/governance/catalog.js';
-import { checkDatasetExpectations, suiteFor, viewOf } from '../../src/governance/dataset-checks.js';
+import { checkDatasetExpectations } from '../../src/governance/dataset-checks.js';
 import { qualityFacets, readQualityReport, type QualityReport } from '../../src/governance/expectations.js';
 import { featureViewDataset } from '../../src/lineage/datasets.js';
 import { JOB_NAMESPACE, datasetVersionFacet, type InputDataset } from '../../src/lineage/openlineage.js';
