@@ -28,7 +28,7 @@ import { startRun } from '../src/pipeline/runs.js';
 import { defineStep } from '../src/pipeline/step.js';
 import { createLogger } from '../src/platform/logger.js';
 import { workflowBundleFor } from '../src/app/worker.js';
-import { LocalArtifactStore } from '../src/registry/artifacts.js';
+import { LocalArtifactStore } from '../src/artifacts/index.js';
 import { startLocalTemporal } from './support/local-temporal.js';
 
 const GATES = Number(process.env.BENCH_GATES ?? 100);

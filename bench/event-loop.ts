@@ -20,7 +20,7 @@ import { openDatabase } from '../src/db/client.js';
 import type { StepContext } from '../src/pipeline/step-runtime.js';
 import { defaultCpuPool } from '../src/platform/cpu-pool.js';
 import { yieldBetweenQueries } from '../src/platform/event-loop.js';
-import { LocalArtifactStore } from '../src/registry/artifacts.js';
+import { LocalArtifactStore } from '../src/artifacts/index.js';
 
 const rows = Number(process.argv[2] ?? 200_000);
 const yieldMs = process.env.BENCH_PGLITE_YIELD;

@@ -36,11 +36,12 @@ import { openDatabase } from '../src/db/client.js';
 import { buildFlightTrainingSet, CATEGORICAL_FEATURES, NUMERIC_FEATURES } from '../examples/flight-delay/features/raw-training-set.js';
 import { evaluateFlightDelayModel, profileFlightDelayReference, trainFlightDelayModel, type Evaluation, type TrainOptions as FlightTrainOptions } from '../examples/flight-delay/ml/flight-delay-model.js';
 import { hubSizes } from '../examples/flight-delay/ml/flight-delay-report.js';
-import { evaluateTabularModel, profileTabularReference, trainTabularModel, type AlgorithmParams, type TabularColumns, type TabularEvaluation, type TrainingSetRef } from '../src/ml/tabular/index.js';
+import { evaluateTabularModel, trainTabularModel, type AlgorithmParams, type TabularColumns, type TabularEvaluation, type TrainingSetRef } from '../src/ml/tabular/index.js';
+import { profileTabularReference } from '../src/monitoring/index.js';
 import type { BehaviourDeclaration, FairnessDeclaration } from '../src/pipeline/model.js';
 import { CpuPool, cpuThreadsSetting } from '../src/platform/cpu-pool.js';
 import { createLogger } from '../src/platform/logger.js';
-import { LocalArtifactStore } from '../src/registry/artifacts.js';
+import { LocalArtifactStore } from '../src/artifacts/index.js';
 
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => {

@@ -26,7 +26,7 @@ import { definePipeline, fanOut, item } from '../src/pipeline/definition.js';
 import { startRun } from '../src/pipeline/runs.js';
 import { defineStep, type StepNode } from '../src/pipeline/step.js';
 import { createLogger } from '../src/platform/logger.js';
-import { LocalArtifactStore } from '../src/registry/artifacts.js';
+import { LocalArtifactStore } from '../src/artifacts/index.js';
 import { startLocalTemporal } from './support/local-temporal.js';
 
 const STEPS = 20;

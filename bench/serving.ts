@@ -38,7 +38,7 @@ import { trainGradientBoosting } from '../src/ml/gradient-boosting.js';
 import { trainLogisticRegression } from '../src/ml/linear.js';
 import { rocAuc } from '../src/ml/metrics/index.js';
 import { exportOnnx } from '../src/ml/onnx-export.js';
-import { LocalArtifactStore } from '../src/registry/artifacts.js';
+import { LocalArtifactStore } from '../src/artifacts/index.js';
 import { registerModelVersion } from '../src/registry/models.js';
 import { scoreFile } from '../src/serving/batch.js';
 import { DEFAULT_SESSION_OPTIONS, loadModel } from '../src/serving/loaded-model.js';

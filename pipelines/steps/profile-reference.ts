@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { artifactDataset } from '../../src/lineage/datasets.js';
-import { profileTabularReference } from '../../src/ml/tabular/profile.js';
+import { profileTabularReference } from '../../src/monitoring/tabular-reference.js';
 import { defineStep } from '../../src/pipeline/step.js';
 import { modelRefSchema } from './evaluate-model.js';
 import { taskSchema, testFractionSchema, trainingSetRefSchema } from './train-model.js';

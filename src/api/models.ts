@@ -25,7 +25,7 @@ import type { Database } from '../db/client.js';
 import type { Principal } from '../db/schema.js';
 import { isStewardError, StewardError, ValidationError } from '../errors.js';
 import { authorize } from '../governance/access.js';
-import type { ArtifactStore } from '../registry/artifacts.js';
+import type { ArtifactStore } from '../artifacts/index.js';
 import { formatBytes, MAX_ONNX_IMPORT_BYTES, prepareModelImport, registerModelImport } from '../registry/model-import.js';
 import { checkModelName } from '../registry/names.js';
 import { authenticateRequest } from './approvals.js';

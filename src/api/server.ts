@@ -14,7 +14,7 @@ import { authenticateRequest, registerApprovalRoutes } from './approvals.js';
 import { authorize } from '../governance/access.js';
 import { registerModelRoutes } from './models.js';
 import { registerReviewPages } from './reviews.js';
-import type { ArtifactStore } from '../registry/artifacts.js';
+import type { ArtifactStore } from '../artifacts/index.js';
 import { sessionPrincipal } from '../governance/sessions.js';
 
 export interface ApiOptions {

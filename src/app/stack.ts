@@ -13,7 +13,7 @@ import { builtinProject } from '../../pipelines/index.js';
 import { taskQueueFor } from './project.js';
 import type { Project } from '../project/define.js';
 import { createApi } from '../api/server.js';
-import { LocalArtifactStore, type ArtifactStore } from '../registry/artifacts.js';
+import { LocalArtifactStore, type ArtifactStore } from '../artifacts/index.js';
 import { openDatabase, type DatabaseHandle } from '../db/client.js';
 import { startHostedScorer, type HostedScorer } from '../serving/hosted-scorer.js';
 import { httpScorerAdmin } from '../serving/scorer-client.js';

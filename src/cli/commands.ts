@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import type { RunState } from '../contracts.js';
 import type { StartedRun } from '../pipeline/runs.js';
 import { userCacheDir } from '../platform/config.js';
-import { LocalArtifactStore } from '../registry/artifacts.js';
+import { LocalArtifactStore } from '../artifacts/index.js';
 import { configuredTracing } from '../platform/tracing-config.js';
 import { completeHelp, out, printJson, withClient, type CommandContext } from './context.js';
 import { registerFeatureCommands } from './feature-commands.js';

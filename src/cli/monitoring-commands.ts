@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { ValidationError } from '../errors.js';
 import { buildDriftReport, decaySummary, inputDriftCounts, renderDriftReportHtml, reportRows, type DriftReport } from '../monitoring/report.js';
-import { LocalArtifactStore } from '../registry/artifacts.js';
+import { LocalArtifactStore } from '../artifacts/index.js';
 import { out, printJson, withDatabase, type CommandContext } from './context.js';
 
 export function renderDriftReportText(report: DriftReport): string {

@@ -11,7 +11,7 @@ import type { Command } from 'commander';
 import type { ModelHistoryEvent } from '../db/schema.js';
 import { ValidationError } from '../errors.js';
 import type { AliasChange } from '../registry/aliases.js';
-import { LocalArtifactStore } from '../registry/artifacts.js';
+import { LocalArtifactStore } from '../artifacts/index.js';
 import type { VersionSummary } from '../registry/lookup.js';
 import type { ModelImportResult } from '../registry/model-import.js';
 import type { OnnxValueInfo } from '../ml/onnx-import.js';

@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import type { Database } from '../db/client.js';
 import type { Enricher } from '../serving/enrichment.js';
 import { ValidationError } from '../errors.js';
-import { LocalArtifactStore } from '../registry/artifacts.js';
+import { LocalArtifactStore } from '../artifacts/index.js';
 import { out, printJson, withDatabase, type CommandContext } from './context.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];

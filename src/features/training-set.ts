@@ -23,7 +23,7 @@
 import { Table, makeVector, tableToIPC, type Vector } from 'apache-arrow';
 import type { Database } from '../db/client.js';
 import { ValidationError } from '../errors.js';
-import type { ArtifactStore } from '../registry/artifacts.js';
+import type { ArtifactStore } from '../artifacts/index.js';
 import { TASKS } from '../ml/tabular/task.js';
 import { valueReader } from './arrow-values.js';
 import { readTimes } from './columns.js';

@@ -21,7 +21,7 @@ import type { FeatureFrame } from '../ml/preprocessing.js';
 import { readTrainingSet } from '../ml/tabular/frame.js';
 import { taskScorer } from '../ml/tabular/score.js';
 import { metricLabel, PRIMARY_METRIC, TASK_METRICS, TASKS, type MetricDirection, type TabularColumns, type Task } from '../ml/tabular/task.js';
-import type { ArtifactStore } from '../registry/artifacts.js';
+import type { ArtifactStore } from '../artifacts/index.js';
 import { resolveVersion } from '../registry/lookup.js';
 import { readVersionMetadata } from '../registry/version-metadata.js';
 import { readPredictionWindow, taskMetric, worsening } from './window.js';

@@ -46,6 +46,8 @@ export { detectColumnDrift, detectDatasetDrift, MAX_LISTED_UNSEEN_CATEGORIES } f
 export { categoryShares, fillEmptyShares, numericShares } from './histogram.js';
 export { KS_EXACT_MAX_SIZE, ksTwoSample } from './ks.js';
 export { profileColumn, profileColumns } from './profile.js';
+// A tabular model's drift reference: its training rows' features and its validation predictions.
+export { profileOnTabular, profileTabularReference, tabularProfileTask, type ProfileOptions, type TabularReference } from './tabular-reference.js';
 export { isColumnReference, parseReferenceProfile, REFERENCE_MAX_CATEGORIES, REFERENCE_QUANTILE_POINTS } from './reference.js';
 export { DRIFT_DEFAULTS, DRIFT_TESTS } from './options.js';
 export {

@@ -22,7 +22,7 @@ import { predictionGroundTruth, predictionLog } from '../db/schema.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import { brierScore, logLoss, mae, prAuc, r2, rmse, rocAuc, thresholdMetrics } from '../ml/metrics/index.js';
 import { metricLabel, TASK_METRICS, type MetricDirection, type Task } from '../ml/tabular/task.js';
-import type { ArtifactStore } from '../registry/artifacts.js';
+import type { ArtifactStore } from '../artifacts/index.js';
 import { resolveVersion } from '../registry/lookup.js';
 import { readVersionMetadata } from '../registry/version-metadata.js';
 import type { ColumnValues } from './columns.js';

@@ -11,7 +11,7 @@ import type { Definition } from '../features/definitions.js';
 import type { ExpectationSuite } from '../governance/expectations.js';
 import type { CpuPool } from '../platform/cpu-pool.js';
 import type { Logger } from '../platform/logger.js';
-import type { ArtifactStore } from '../registry/artifacts.js';
+import type { ArtifactStore } from '../artifacts/index.js';
 import { cacheKey, lookupCachedStep, recordCachedStep } from './step-cache.js';
 
 /**

@@ -6,7 +6,7 @@
  */
 import { isStewardError, ValidationError } from '../errors.js';
 import { inspectOnnxModel, type OnnxValueInfo } from '../ml/onnx-import.js';
-import type { ArtifactStore } from './artifacts.js';
+import type { ArtifactStore } from '../artifacts/index.js';
 
 const CONTENT_ADDRESSED = /^artifact:\/\/sha256\/([0-9a-f]{64})$/;
 

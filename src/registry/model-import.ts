@@ -21,7 +21,7 @@ import type { Database } from '../db/client.js';
 import type { ModelVersion } from '../db/schema.js';
 import { ValidationError } from '../errors.js';
 import { importOnnxModel, type OnnxSignature, type OnnxSmokeResult } from '../ml/onnx-import.js';
-import { sha256Hex, type ArtifactStore } from './artifacts.js';
+import { sha256Hex, type ArtifactStore } from '../artifacts/index.js';
 import { registerModelVersion } from './models.js';
 import { checkModelName } from './names.js';
 

@@ -8,7 +8,7 @@ import { and, eq, max } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { modelVersions, type ModelVersion } from '../db/schema.js';
 import { ValidationError } from '../errors.js';
-import type { ArtifactStore } from './artifacts.js';
+import type { ArtifactStore } from '../artifacts/index.js';
 import { appendHistory } from './history.js';
 import { lockModel } from './lookup.js';
 import { checkArtifactReference, verifyModelArtifact } from './model-artifact.js';

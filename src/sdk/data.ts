@@ -14,13 +14,13 @@
  * const days = readTimes(again.getChild('date')!);          // Float64Array of epoch ms (NaN for null)
  */
 import { tableFromIPC, tableToIPC, type Table } from 'apache-arrow';
-import type { Artifact, ArtifactStore } from '../registry/artifacts.js';
+import type { Artifact, ArtifactStore } from '../artifacts/index.js';
 
 export { csvToTable, parseCsv, readCsv, type CsvColumnType, type CsvOptions } from './csv.js';
 export { readTimes } from '../features/columns.js';
 export { sha256File } from '../features/sources.js';
 export { vegaDataset } from '../datasets/vega.js';
-export { LocalArtifactStore, sha256Hex, type Artifact, type ArtifactStore } from '../registry/artifacts.js';
+export { LocalArtifactStore, sha256Hex, type Artifact, type ArtifactStore } from '../artifacts/index.js';
 
 /** Stores a table as an Arrow IPC file in the artifact store; the same rows give the same URI. */
 export async function putTable(artifacts: ArtifactStore, table: Table): Promise<Artifact> {

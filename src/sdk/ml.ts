@@ -16,7 +16,8 @@
 import type { Model } from '../ml/model.js';
 
 // Any tabular task from declared columns: what the built-in trainModel, evaluateModel and profileReference steps run.
-export { trainTabularModel, evaluateTabularModel, profileTabularReference } from '../ml/tabular/index.js';
+export { trainTabularModel, evaluateTabularModel } from '../ml/tabular/index.js';
+export { profileTabularReference } from '../monitoring/index.js';
 export { TASKS, ALGORITHMS, TASK_METRICS, PRIMARY_METRIC, type Task, type Algorithm, type AlgorithmParams, type TabularColumns } from '../ml/tabular/task.js';
 
 // Trainers and their predictions.

@@ -22,6 +22,6 @@ export { transitionModelVersion, MODEL_STATUSES, type ModelStatus, type Transiti
 export { modelHistoryOf, versionHistoryOf } from '../registry/history.js';
 export { loadModelCard, renderModelCard, type ModelCard } from '../registry/model-card.js';
 export { checkVersionMetadata, type VersionMetadata } from '../registry/version-metadata.js';
-export { LocalArtifactStore, sha256Hex, type Artifact, type ArtifactStore } from '../registry/artifacts.js';
+export { LocalArtifactStore, sha256Hex, type Artifact, type ArtifactStore } from '../artifacts/index.js';
 export type { ModelVersion, ModelAlias, ModelHistoryEvent, ExperimentRun } from '../db/schema.js';
 export type { Database } from '../db/client.js';

@@ -33,7 +33,7 @@ import { loadConfig } from '../platform/config.js';
 import { stopDevServer } from '../platform/dev-server.js';
 import { createLogger, type Logger } from '../platform/logger.js';
 import type { Project } from '../project/define.js';
-import type { ArtifactStore } from '../registry/artifacts.js';
+import type { ArtifactStore } from '../artifacts/index.js';
 
 export interface TestStackOptions {
   /** The project: its steward.config.ts (or the folder holding it). */

@@ -31,7 +31,7 @@ import type { ExpectationSuite } from '../governance/expectations.js';
 import type { Step } from '../pipeline/step.js';
 import type { StepContext, StepServices } from '../pipeline/step-runtime.js';
 import { createLogger, type Logger } from '../platform/logger.js';
-import { LocalArtifactStore } from '../registry/artifacts.js';
+import { LocalArtifactStore } from '../artifacts/index.js';
 
 export type { StepServices } from '../pipeline/step-runtime.js';
 

@@ -13,7 +13,7 @@ import { ConfigError } from '../errors.js';
 import type { StewardConfig } from '../platform/config.js';
 import type { Logger } from '../platform/logger.js';
 import { firstFreePort } from '../platform/ports.js';
-import type { ArtifactStore } from '../registry/artifacts.js';
+import type { ArtifactStore } from '../artifacts/index.js';
 import { servingIntent } from './deployments.js';
 import { ScorerMetrics } from './metrics.js';
 import { ModelHost } from './model-host.js';

@@ -4,7 +4,7 @@
  * scorer touches the database only here, when it loads or polls, never while it scores.
  */
 import type { Database } from '../db/client.js';
-import type { ArtifactStore } from '../registry/artifacts.js';
+import type { ArtifactStore } from '../artifacts/index.js';
 import { resolveVersion } from '../registry/lookup.js';
 
 export interface SourceVersion {

@@ -11,7 +11,7 @@ import { applyFeatures, materializeFeatures } from '../../pipelines/steps/index.
 import { buildTrainingSet, buildTrainingSetFromStore, computeFlightFeatures } from '../../examples/flight-delay/steps/index.js';
 import { ingestFlights } from '../../examples/flight-delay/data/flights.js';
 import { runStepWithCache, type StepImplementations, type StepServices } from '../../src/pipeline/step-runtime.js';
-import { LocalArtifactStore } from '../../src/registry/artifacts.js';
+import { LocalArtifactStore } from '../../src/artifacts/index.js';
 import { describeEachDriver, useTestDatabase } from '../support/databases.js';
 import { flightSampleFile } from '../support/flight-sample.js';
 

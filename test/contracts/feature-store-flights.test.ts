@@ -15,7 +15,7 @@ import { queryRows } from '../../src/db/client.js';
 import { ingestFlights } from '../../examples/flight-delay/data/flights.js';
 import { buildFlightTrainingSet, loadTrainingSet } from '../../examples/flight-delay/features/raw-training-set.js';
 import { createFeatureStore, getHistoricalFeatures, type FeatureStore } from '../../src/features/index.js';
-import { LocalArtifactStore } from '../../src/registry/artifacts.js';
+import { LocalArtifactStore } from '../../src/artifacts/index.js';
 import { buildFlightTrainingSetFromStore, flightEntityRows } from '../../examples/flight-delay/features/flight-training-set.js';
 import { computeFlightFeatures, flightDelayService, flightFeatureDefinitions } from '../../examples/flight-delay/features/flights.js';
 import { describeEachDriver, useTestDatabase } from '../support/databases.js';

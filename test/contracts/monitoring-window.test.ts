@@ -14,7 +14,7 @@ import { profileColumn, profileColumns, type ReferenceProfile } from '../../src/
 import { buildDriftReport } from '../../src/monitoring/report.js';
 import { getDriftReport, listDriftReports, recordDriftDecision, retrainDecisionsSince, saveDriftReport } from '../../src/monitoring/report-store.js';
 import { loadVersionReference, monitorWindow, readPredictionWindow } from '../../src/monitoring/window.js';
-import { LocalArtifactStore } from '../../src/registry/artifacts.js';
+import { LocalArtifactStore } from '../../src/artifacts/index.js';
 import { setAlias } from '../../src/registry/aliases.js';
 import { renderModelCard } from '../../src/registry/model-card.js';
 import { registerModelVersion } from '../../src/registry/models.js';

@@ -19,7 +19,7 @@ import { transitionModelVersion } from '../../src/registry/lifecycle.js';
 import { listModels, listVersions, resolveModelRef } from '../../src/registry/lookup.js';
 import { renderModelCard } from '../../src/registry/model-card.js';
 import { registerModelVersion } from '../../src/registry/models.js';
-import { LocalArtifactStore } from '../../src/registry/artifacts.js';
+import { LocalArtifactStore } from '../../src/artifacts/index.js';
 import { describeEachDriver, useTestDatabase } from '../support/databases.js';
 import { HOSTILE_TEXT, artifactUri, fullMetadata, hex, registerSample } from '../support/registry-fixtures.js';
 

@@ -26,7 +26,7 @@ import { apply } from '../../src/features/registry.js';
 import { buildTrainingSet, type BuildTrainingSetOptions } from '../../src/features/training-set.js';
 import { expect as rule, expectationSuite, readQualityReport } from '../../src/governance/expectations.js';
 import { runStepWithCache, type StepImplementations, type StepServices } from '../../src/pipeline/step-runtime.js';
-import { LocalArtifactStore } from '../../src/registry/artifacts.js';
+import { LocalArtifactStore } from '../../src/artifacts/index.js';
 import { readCsv } from '../../src/sdk/csv.js';
 import { checkDatasetExpectations } from '../../src/sdk/features.js';
 import { describeEachDriver, useTestDatabase } from '../support/databases.js';

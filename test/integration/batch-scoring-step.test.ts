@@ -19,7 +19,7 @@ import type { RunEvent } from '../../src/lineage/openlineage.js';
 import { allLineageEvents } from '../../src/lineage/store.js';
 import { getRunReport, startRun, type StartOptions } from '../../src/pipeline/runs.js';
 import { setAlias } from '../../src/registry/aliases.js';
-import { LocalArtifactStore } from '../../src/registry/artifacts.js';
+import { LocalArtifactStore } from '../../src/artifacts/index.js';
 import { pipelines } from '../support/projects.js';
 import { describeEachDriver } from '../support/databases.js';
 import { approveVersion } from '../support/registry-fixtures.js';

@@ -19,7 +19,7 @@ import { definePipeline, type ParamRefs } from '../../src/pipeline/definition.js
 import { getRunReport, startRun } from '../../src/pipeline/runs.js';
 import { defineStep } from '../../src/pipeline/step.js';
 import { CpuPool } from '../../src/platform/cpu-pool.js';
-import { LocalArtifactStore } from '../../src/registry/artifacts.js';
+import { LocalArtifactStore } from '../../src/artifacts/index.js';
 import { syntheticTrainingSet } from '../support/synthetic-training-set.js';
 import { useTemporalWorker } from '../support/temporal.js';
 

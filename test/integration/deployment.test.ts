@@ -22,7 +22,7 @@ import { getRunReport, startRun } from '../../src/pipeline/runs.js';
 import { auditLog, deployments, modelAliases, predictionLog } from '../../src/db/schema.js';
 import type { Database } from '../../src/db/client.js';
 import { setAlias } from '../../src/registry/aliases.js';
-import { LocalArtifactStore } from '../../src/registry/artifacts.js';
+import { LocalArtifactStore } from '../../src/artifacts/index.js';
 import { transitionModelVersion } from '../../src/registry/lifecycle.js';
 import { requireVersion } from '../../src/registry/lookup.js';
 import { deploymentStatus, listDeploymentRuns, rollbackDeployment, startDeployment } from '../../src/serving/deployment-client.js';

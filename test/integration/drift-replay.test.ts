@@ -17,7 +17,7 @@ import { replayDrift, replayTimelineHtml } from '../../examples/flight-delay/dem
 import { auditLog, deployments, driftReports, predictionLog } from '../../src/db/schema.js';
 import { getRunReport } from '../../src/pipeline/runs.js';
 import { resolveVersion } from '../../src/registry/lookup.js';
-import { LocalArtifactStore } from '../../src/registry/artifacts.js';
+import { LocalArtifactStore } from '../../src/artifacts/index.js';
 import { ModelHost } from '../../src/serving/model-host.js';
 import { registrySource } from '../../src/serving/model-source.js';
 import { PredictionLog, databaseSink } from '../../src/serving/prediction-log.js';

@@ -26,7 +26,7 @@ import { findPipeline } from '../../src/pipeline/catalog.js';
 import { getRunReport, startRun } from '../../src/pipeline/runs.js';
 import { createSchedule, describeSchedule, triggerSchedule } from '../../src/pipeline/schedules.js';
 import { setAlias } from '../../src/registry/aliases.js';
-import { LocalArtifactStore } from '../../src/registry/artifacts.js';
+import { LocalArtifactStore } from '../../src/artifacts/index.js';
 import { attachGroundTruth } from '../../src/serving/ground-truth.js';
 import { pipelines } from '../support/projects.js';
 import { describeEachDriver } from '../support/databases.js';

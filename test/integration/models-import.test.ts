@@ -20,7 +20,7 @@ import { auditLog, modelHistory, modelVersions } from '../../src/db/schema.js';
 import { createPrincipal, issueToken } from '../../src/governance/identity.js';
 import { trainLogisticRegression } from '../../src/ml/linear.js';
 import { exportOnnx } from '../../src/ml/onnx-export.js';
-import { LocalArtifactStore } from '../../src/registry/artifacts.js';
+import { LocalArtifactStore } from '../../src/artifacts/index.js';
 import { compileSignature } from '../../src/serving/signature.js';
 import { buildModel, tensorInfo } from '../support/onnx-builders.js';
 import { runStewardSplit, type CliResult } from '../support/processes.js';

@@ -18,7 +18,7 @@ import { createFeatureStore, tableSource, type FeatureStore } from '../../src/fe
 import { trainLogisticRegression } from '../../src/ml/linear.js';
 import { exportOnnx } from '../../src/ml/onnx-export.js';
 import { mulberry32 } from '../../src/ml/random.js';
-import { LocalArtifactStore } from '../../src/registry/artifacts.js';
+import { LocalArtifactStore } from '../../src/artifacts/index.js';
 import { Enricher, type OnlineFeatureReader } from '../../src/serving/enrichment.js';
 import { loggedPredictions } from '../../src/serving/ground-truth.js';
 import { ModelHost } from '../../src/serving/model-host.js';

@@ -12,7 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { setAlias } from '../../src/registry/aliases.js';
-import { LocalArtifactStore } from '../../src/registry/artifacts.js';
+import { LocalArtifactStore } from '../../src/artifacts/index.js';
 import { ScorerMetrics } from '../../src/serving/metrics.js';
 import { ModelHost } from '../../src/serving/model-host.js';
 import { registrySource } from '../../src/serving/model-source.js';

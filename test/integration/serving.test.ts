@@ -19,7 +19,7 @@ import { predictionLog } from '../../src/db/schema.js';
 import { loadConfig } from '../../src/platform/config.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { setAlias } from '../../src/registry/aliases.js';
-import { LocalArtifactStore } from '../../src/registry/artifacts.js';
+import { LocalArtifactStore } from '../../src/artifacts/index.js';
 import { loggedPredictions } from '../../src/serving/ground-truth.js';
 import { loadModel } from '../../src/serving/loaded-model.js';
 import { ScorerMetrics } from '../../src/serving/metrics.js';

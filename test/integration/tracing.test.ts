@@ -20,7 +20,7 @@ import { findPipeline } from '../../src/pipeline/catalog.js';
 import { startRun } from '../../src/pipeline/runs.js';
 import { Tracing } from '../../src/platform/tracing.js';
 import { createWorker } from '../../src/app/worker.js';
-import { LocalArtifactStore } from '../../src/registry/artifacts.js';
+import { LocalArtifactStore } from '../../src/artifacts/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { bundleCacheDir, quietLogger, startTemporal } from '../support/temporal.js';
 import { testPipelines } from '../support/test-pipelines.js';

@@ -11,7 +11,7 @@ import { exportOnnx } from '../../src/ml/onnx-export.js';
 import { mulberry32 } from '../../src/ml/random.js';
 import { NotFoundError } from '../../src/errors.js';
 import type { Database } from '../../src/db/client.js';
-import { sha256Hex, type ArtifactStore } from '../../src/registry/artifacts.js';
+import { sha256Hex, type ArtifactStore } from '../../src/artifacts/index.js';
 import { registerModelVersion } from '../../src/registry/models.js';
 import type { ModelSource, SourceVersion } from '../../src/serving/model-source.js';
 

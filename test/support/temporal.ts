@@ -16,7 +16,7 @@ import type { Step } from '../../src/pipeline/step.js';
 import { pipelines, rootProject } from './projects.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { createWorker, installRuntime } from '../../src/app/worker.js';
-import { LocalArtifactStore, type ArtifactStore } from '../../src/registry/artifacts.js';
+import { LocalArtifactStore, type ArtifactStore } from '../../src/artifacts/index.js';
 import type { LineageOptions } from '../../src/lineage/store.js';
 import type { ScorerAdmin } from '../../src/serving/scorer-client.js';
 import type { IngestFlightsResult, SummarizeDelaysResult } from '../../examples/flight-delay/data/contracts.js';

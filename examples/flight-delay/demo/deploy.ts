@@ -30,7 +30,7 @@ import { createPrincipal, listPrincipals, requirePrincipal } from '../../../src/
 import { findPipeline } from '../../../src/pipeline/catalog.js';
 import { getRunReport, startRun } from '../../../src/pipeline/runs.js';
 import type { Stack } from '../../../src/app/stack.js';
-import type { ArtifactStore } from '../../../src/registry/artifacts.js';
+import type { ArtifactStore } from '../../../src/artifacts/index.js';
 import { transitionModelVersion } from '../../../src/registry/lifecycle.js';
 import { registerModelVersion } from '../../../src/registry/models.js';
 import { startDeployment } from '../../../src/serving/deployment-client.js';

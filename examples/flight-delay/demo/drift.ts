@@ -38,7 +38,7 @@ import { findPipeline } from '../../../src/pipeline/catalog.js';
 import type { Pipeline } from '../../../src/pipeline/definition.js';
 import { getRunReport, startRun } from '../../../src/pipeline/runs.js';
 import { createSchedule, deleteSchedule } from '../../../src/pipeline/schedules.js';
-import type { ArtifactStore } from '../../../src/registry/artifacts.js';
+import type { ArtifactStore } from '../../../src/artifacts/index.js';
 import { setAlias } from '../../../src/registry/aliases.js';
 import { resolveVersion } from '../../../src/registry/lookup.js';
 import { PredictionLog, databaseSink } from '../../../src/serving/prediction-log.js';

@@ -18,7 +18,7 @@ import type { Stack } from '../../../src/app/stack.js';
 import type { RunPipelineResult, RunState } from '../../../src/contracts.js';
 import { ValidationError } from '../../../src/errors.js';
 import type { Project } from '../../../src/project/define.js';
-import { LocalArtifactStore } from '../../../src/registry/artifacts.js';
+import { LocalArtifactStore } from '../../../src/artifacts/index.js';
 import { out, printJson, type CommandContext } from '../../../src/cli/context.js';
 import { renderReport, renderStep, workflowUrl } from '../../../src/cli/render.js';
 import type { IngestFlightsResult, SummarizeDelaysResult } from '../data/contracts.js';

@@ -14,7 +14,7 @@ import { CATEGORICAL_FEATURES, NUMERIC_FEATURES, type TrainingSetResult } from '
 import { getHistoricalFeatures } from '../../../src/features/historical.js';
 import { apply } from '../../../src/features/registry.js';
 import { valueReader } from '../../../src/features/arrow-values.js';
-import type { ArtifactStore } from '../../../src/registry/artifacts.js';
+import type { ArtifactStore } from '../../../src/artifacts/index.js';
 import { computeFlightFeatures, flightDelayService, flightFeatureDefinitions } from './flights.js';
 
 /** Every flight of an ingestion as an entity row, in departure order, with its label. */

@@ -8,7 +8,7 @@ import { sql } from 'drizzle-orm';
 import { tableFromArrays, tableFromIPC, tableToIPC, type Table } from 'apache-arrow';
 import { queryRows, type Database } from '../../../src/db/client.js';
 import { NotFoundError, ValidationError } from '../../../src/errors.js';
-import type { Artifact, ArtifactStore } from '../../../src/registry/artifacts.js';
+import type { Artifact, ArtifactStore } from '../../../src/artifacts/index.js';
 
 export const NUMERIC_FEATURES = ['hour', 'dayOfWeek', 'month', 'distance', 'originDelay7d', 'originFlights7d'] as const;
 export const CATEGORICAL_FEATURES = ['origin'] as const;

@@ -17,7 +17,7 @@ import { CATEGORICAL_FEATURES, NUMERIC_FEATURES } from '../features/raw-training
 import { profileColumn, profileColumns } from '../../../src/monitoring/profile.js';
 import type { ReferenceProfile } from '../../../src/monitoring/reference.js';
 import { cpuTask, defaultCpuPool, ownBuffer, withTransfer, type CpuPool, type CpuTaskContext, type Transferred } from '../../../src/platform/cpu-pool.js';
-import type { ArtifactStore } from '../../../src/registry/artifacts.js';
+import type { ArtifactStore } from '../../../src/artifacts/index.js';
 import { flightDelayReport, type FlightDelayReport } from './flight-delay-report.js';
 import { trainGradientBoosting } from '../../../src/ml/gradient-boosting.js';
 import { trainLogisticRegression } from '../../../src/ml/linear.js';

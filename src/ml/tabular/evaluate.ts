@@ -19,7 +19,7 @@
 import { ValidationError } from '../../errors.js';
 import type { FairnessDeclaration, BehaviourDeclaration } from '../../pipeline/model.js';
 import { cpuTask, defaultCpuPool, ownBuffer } from '../../platform/cpu-pool.js';
-import type { ArtifactStore } from '../../registry/artifacts.js';
+import type { ArtifactStore } from '../../artifacts/index.js';
 import type { BehaviourMetadata, FairnessMetadata } from '../../registry/version-metadata.js';
 import { directional, invariance, runBehaviouralChecks, type BehaviouralCheck } from '../behaviour.js';
 import { permutationImportance, type ImportanceMetric } from '../explain.js';

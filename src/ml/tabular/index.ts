@@ -2,8 +2,9 @@
  * Tabular models of any task, driven by declarations: which columns of a training set are the
  * label, the time and the features (task.ts), read and split by time (frame.ts), trained and
  * exported to verified ONNX (train.ts), evaluated in onnxruntime-node with fairness, behavioural
- * checks, importance and curves (evaluate.ts), and profiled for drift (profile.ts). The built-in
- * steps (pipelines/steps/{train,evaluate,choose}-model.ts, profile-reference.ts) call these.
+ * checks, importance and curves (evaluate.ts); their drift reference is drift monitoring's
+ * (src/monitoring/tabular-reference.ts). The built-in steps (pipelines/steps/{train,evaluate,
+ * choose}-model.ts) call these.
  *
  * @example
  * const set = { uri, task: 'binary-classification', columns: { label: 'rainTomorrow', time: 'date', numeric: ['wind'], categorical: ['weather'] } };
@@ -63,4 +64,3 @@ export {
   type TabularEvaluation,
   type TabularFairness,
 } from './evaluate.js';
-export { profileOnTabular, profileTabularReference, tabularProfileTask, type ProfileOptions, type TabularReference } from './profile.js';

@@ -14,7 +14,7 @@
  */
 import { ValidationError } from '../../errors.js';
 import { cpuTask, defaultCpuPool, ownBuffer, withTransfer, type CpuPool, type CpuTaskContext, type Transferred } from '../../platform/cpu-pool.js';
-import type { ArtifactStore } from '../../registry/artifacts.js';
+import type { ArtifactStore } from '../../artifacts/index.js';
 import { trainGradientBoosting } from '../gradient-boosting.js';
 import { trainLinearRegression, trainLogisticRegression } from '../linear.js';
 import { serializeModel, type Model } from '../model.js';

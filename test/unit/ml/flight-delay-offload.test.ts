@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../src/errors.js';
 import { evaluateFlightDelayModel, profileFlightDelayReference, trainFlightDelayModel, type TrainOptions } from '../../../examples/flight-delay/ml/flight-delay-model.js';
 import { CpuPool } from '../../../src/platform/cpu-pool.js';
-import { LocalArtifactStore } from '../../../src/registry/artifacts.js';
+import { LocalArtifactStore } from '../../../src/artifacts/index.js';
 import { syntheticTrainingSet } from '../../support/synthetic-training-set.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'steward-offload-'));

@@ -29,23 +29,13 @@ import { trainModel } from '../../../pipelines/steps/train-model.js';
 import { ValidationError } from '../../../src/errors.js';
 import { brierScore, f1Score, logLoss, mae, prAuc, precision, r2, recall, rmse, rocAuc, accuracy } from '../../../src/ml/metrics/index.js';
 import { parseModel } from '../../../src/ml/model.js';
-import {
-  evaluateTabularModel,
-  profileTabularReference,
-  trainTabularModel,
-  type ClassificationFairness,
-  type RegressionFairness,
-  type TabularColumns,
-  type TabularEvaluation,
-  type Task,
-  type TrainedTabularModel,
-  type TrainingSetRef,
-} from '../../../src/ml/tabular/index.js';
+import { evaluateTabularModel, trainTabularModel, type ClassificationFairness, type RegressionFairness, type TabularColumns, type TabularEvaluation, type Task, type TrainedTabularModel, type TrainingSetRef } from '../../../src/ml/tabular/index.js';
+import { profileTabularReference } from '../../../src/monitoring/index.js';
 import { parseReferenceProfile } from '../../../src/monitoring/reference.js';
 import { checkVersionMetadata } from '../../../src/registry/version-metadata.js';
 import type { BehaviourDeclaration, FairnessDeclaration } from '../../../src/pipeline/model.js';
 import { CpuPool } from '../../../src/platform/cpu-pool.js';
-import { LocalArtifactStore } from '../../../src/registry/artifacts.js';
+import { LocalArtifactStore } from '../../../src/artifacts/index.js';
 import { createTestServices, runStep, type TestServices } from '../../../src/sdk/testing.js';
 
 const DATA = path.resolve('node_modules/vega-datasets/data');

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../src/errors.js';
-import { LocalArtifactStore, sha256Hex } from '../../../src/registry/artifacts.js';
+import { LocalArtifactStore, sha256Hex } from '../../../src/artifacts/index.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'steward-artifacts-unit-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

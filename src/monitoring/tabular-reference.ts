@@ -1,20 +1,20 @@
 /**
- * The reference profile a tabular model version keeps for drift monitoring (src/monitoring/
- * reference.ts): every feature the model takes over the training rows, and the model's score and
- * metrics over the validation rows (scored by the ONNX model in onnxruntime-node, as evaluate.ts
+ * The reference profile a tabular model version keeps for drift monitoring (reference.ts): every
+ * feature the model takes over the training rows, and the model's score and metrics over the
+ * validation rows (scored by the ONNX model in onnxruntime-node, as src/ml/tabular/evaluate.ts
  * does), written as one JSON artifact. The validation section names the task, every metric of it
  * and the primary metric performance decay is measured on; a regressor's `rocAuc`, `logLoss` and
  * `positives` are 0. It runs in a thread of the CPU pool, like training.
  */
-import { profileColumn, profileColumns } from '../../monitoring/profile.js';
-import type { ReferenceProfile } from '../../monitoring/reference.js';
-import { cpuTask, defaultCpuPool, withTransfer, type Transferred } from '../../platform/cpu-pool.js';
-import type { ArtifactStore } from '../../registry/artifacts.js';
-import { modelTaskInput, type ModelRef } from './evaluate.js';
-import { countPositives } from './frame.js';
-import { metricOfTask, taskMetrics, withHeldOutScores, type ModelTaskInput } from './score.js';
-import type { Task } from './task.js';
-import type { CpuOptions, TrainingSetRef } from './train.js';
+import { profileColumn, profileColumns } from './profile.js';
+import type { ReferenceProfile } from './reference.js';
+import { cpuTask, defaultCpuPool, withTransfer, type Transferred } from '../platform/cpu-pool.js';
+import type { ArtifactStore } from '../artifacts/index.js';
+import { modelTaskInput, type ModelRef } from '../ml/tabular/evaluate.js';
+import { countPositives } from '../ml/tabular/frame.js';
+import { metricOfTask, taskMetrics, withHeldOutScores, type ModelTaskInput } from '../ml/tabular/score.js';
+import type { Task } from '../ml/tabular/task.js';
+import type { CpuOptions, TrainingSetRef } from '../ml/tabular/train.js';
 
 export interface ProfileOptions {
   testFraction: number;
