@@ -14,7 +14,7 @@ import type { Logger } from '../src/platform/logger.js';
 import { ValidationError } from '../src/errors.js';
 import type { Definition } from '../src/features/definitions.js';
 import type { ExpectationSuite } from '../src/governance/expectations.js';
-import type { ArtifactStore } from '../src/registry/artifacts.js';
+import type { ArtifactStore } from '../src/artifacts/index.js';
 import type { ScorerAdmin } from '../src/serving/scorer-client.js';
 import { createApprovalActivities } from './approvals.js';
 import { createDeploymentActivities } from './deployment.js';

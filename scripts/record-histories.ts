@@ -18,7 +18,7 @@ import { findPipeline } from '../src/pipeline/catalog.js';
 import { startRun } from '../src/pipeline/runs.js';
 import { createLogger } from '../src/platform/logger.js';
 import { createWorker } from '../src/app/worker.js';
-import { LocalArtifactStore } from '../src/registry/artifacts.js';
+import { LocalArtifactStore } from '../src/artifacts/index.js';
 import { testPipelines } from '../test/support/test-pipelines.js';
 import { startLocalTemporal } from '../bench/support/local-temporal.js';
 
