@@ -1,7 +1,7 @@
 /**
  * Records the histories of representative runs of every pipeline (and of the executor's step kinds)
  * as replay fixtures. test/unit/workflows/replay.test.ts replays them against the current workflow
- * code: a change that would break runs already in flight fails there, and must go behind patched().
+ * code: a change that would break runs already started fails there, and must go behind patched().
  *
  *   npm run fixtures:histories -- <generation>     (e.g. v3-new-step-kind)
  *
@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import proto from '@temporalio/proto';
-import { pipelines } from '../pipelines/index.js';
+import { pipelines, rootProject } from '../test/support/projects.js';
 import { openDatabase } from '../src/db/client.js';
 import { findPipeline } from '../src/pipeline/catalog.js';
 import { startRun } from '../src/pipeline/runs.js';
@@ -43,6 +43,8 @@ const worker = await createWorker({
     artifacts: new LocalArtifactStore(path.join(scratch, 'artifacts')),
     // The test pipelines' typed steps are registered with them.
     pipelines: catalog,
+    // The flight example's feature definitions, which its pipelines apply and read.
+    features: rootProject.features,
   },
   logger,
   logLevel: 'warn',
