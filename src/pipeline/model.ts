@@ -18,7 +18,7 @@
 import { ValidationError } from '../errors.js';
 import { outputName, parseDuration, type FeatureService } from '../features/definitions.js';
 import type { LabelDefinition } from '../features/training-set.js';
-import { ALGORITHMS, PRIMARY_METRIC, TASK_METRICS, TASKS, type Algorithm, type AlgorithmParams, type Task } from '../ml/tabular/task.js';
+import { ALGORITHMS, PRIMARY_METRIC, TASK_METRICS, TASKS, type Algorithm, type AlgorithmParams, type BehaviourDeclaration, type FairnessDeclaration, type Task } from '../ml/tabular/task.js';
 
 /** One candidate the train pipeline fits; the best on the selection metric goes on. */
 export interface CandidateDeclaration extends AlgorithmParams {
@@ -27,21 +27,8 @@ export interface CandidateDeclaration extends AlgorithmParams {
   name?: string;
 }
 
-/** Fairness over one column's groups: the task's metric per group, and the gap allowed. */
-export interface FairnessDeclaration {
-  /** A column of the training set (a feature, or an entity key). */
-  column: string;
-  description?: string;
-  /** Classification: the least disparate impact ratio (default 0.8). */
-  minDisparateImpactRatio?: number;
-  /** Regression: the largest ratio of the worst group's RMSE to the overall RMSE (default 1.5). */
-  maxErrorRatio?: number;
-}
-
-/** A behavioural check, declared on a named feature (see src/ml/behaviour.ts). */
-export type BehaviourDeclaration =
-  | { kind: 'invariance'; name: string; feature: string; /** Values swapped in; the score may move at most `tolerance`. */ values: ReadonlyArray<string | number>; tolerance?: number }
-  | { kind: 'directional'; name: string; feature: string; /** Added to a numeric feature. */ delta: number; direction: 'increase' | 'decrease' | 'non-decreasing' | 'non-increasing'; tolerance?: number };
+// What an evaluation checks is the trainer's vocabulary (src/ml/tabular/task.ts); a model declares it.
+export type { BehaviourDeclaration, FairnessDeclaration } from '../ml/tabular/task.js';
 
 /** One release criterion: a metric of the task, at least `min` or at most `max`. */
 export interface ReleaseCriterion {

@@ -17,7 +17,6 @@
  * and `tabularEvaluateTask` is a pure function of their bytes.
  */
 import { ValidationError } from '../../errors.js';
-import type { FairnessDeclaration, BehaviourDeclaration } from '../../pipeline/model.js';
 import { cpuTask, defaultCpuPool, ownBuffer } from '../../platform/cpu-pool.js';
 import type { ArtifactStore } from '../../artifacts/index.js';
 import type { BehaviourMetadata, FairnessMetadata } from '../../registry/version-metadata.js';
@@ -28,7 +27,7 @@ import { calibrationCurve, mae, rmse } from '../metrics/index.js';
 import { selectRows } from '../preprocessing.js';
 import { countPositives, readGroupColumn } from './frame.js';
 import { DECISION_THRESHOLD, taskMetrics, withHeldOutScores, type HeldOut, type ModelTaskInput } from './score.js';
-import type { TabularColumns, Task } from './task.js';
+import type { BehaviourDeclaration, FairnessDeclaration, TabularColumns, Task } from './task.js';
 import { checkTask, plainColumns, type CpuOptions, type TrainingSetRef } from './train.js';
 
 /** Rows the behavioural checks score: each check scores a perturbed copy, so a sample keeps evaluation quick. */

@@ -92,3 +92,19 @@ export function isBetter(task: Task, metric: string, a: number, b: number): bool
   if (!direction) throw new Error(`${task} has no metric "${metric}"`);
   return direction === 'higher' ? a > b : a < b;
 }
+
+/** Fairness over one column's groups: the task's metric per group, and the gap allowed. */
+export interface FairnessDeclaration {
+  /** A column of the training set (a feature, or an entity key). */
+  column: string;
+  description?: string;
+  /** Classification: the least disparate impact ratio (default 0.8). */
+  minDisparateImpactRatio?: number;
+  /** Regression: the largest ratio of the worst group's RMSE to the overall RMSE (default 1.5). */
+  maxErrorRatio?: number;
+}
+
+/** A behavioural check, declared on a named feature (see ../behaviour.ts). */
+export type BehaviourDeclaration =
+  | { kind: 'invariance'; name: string; feature: string; /** Values swapped in; the score may move at most `tolerance`. */ values: ReadonlyArray<string | number>; tolerance?: number }
+  | { kind: 'directional'; name: string; feature: string; /** Added to a numeric feature. */ delta: number; direction: 'increase' | 'decrease' | 'non-decreasing' | 'non-increasing'; tolerance?: number };
