@@ -36,8 +36,9 @@ if (yieldMs !== undefined) {
 const dir = process.env.BENCH_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'steward-bench-loop-'));
 const handle = await openDatabase({ url: undefined, pgliteDir: path.join(dir, 'pglite') });
 const artifacts = new LocalArtifactStore(path.join(dir, 'artifacts'));
-const steps = Object.fromEntries([...combineProjects(builtinProject, flightDelayProject).steps.values()].map((step) => [step.name, step.implementation]));
-const services = { db: handle.db, artifacts, writeOptions: {} };
+const project = combineProjects(builtinProject, flightDelayProject);
+const steps = Object.fromEntries([...project.steps.values()].map((step) => [step.name, step.implementation]));
+const services = { db: handle.db, artifacts, writeOptions: {}, features: project.features };
 const context = (step: string): StepContext => ({ runId: 'bench', step, idempotencyKey: `bench/${step}`, attempt: 1, heartbeat: () => {}, signal: new AbortController().signal, services });
 
 let last = performance.now();
@@ -66,14 +67,14 @@ await measure('quality', () => steps.checkFlightQuality!.run({ ingestionId: load
 const set = await measure<{ uri: string }>('trainingSet', () => steps.buildTrainingSetFromStore!.run({ ingestionId: load.ingestionId, delayThresholdMinutes: 15 }, context('trainingSet')));
 const trainingSetUri = set.uri;
 const logistic = await measure<{ modelUri: string; modelSha256: string }>('trainLogistic', () =>
-  steps.trainModel!.run({ trainingSetUri, testFraction: 0.2, algorithm: 'logistic-regression', C: 1 }, context('trainLogistic')),
+  steps.trainFlightModel!.run({ trainingSetUri, testFraction: 0.2, algorithm: 'logistic-regression', C: 1 }, context('trainLogistic')),
 );
 const boosted = await measure<{ modelUri: string; modelSha256: string }>('trainBoosted', () =>
-  steps.trainModel!.run({ trainingSetUri, testFraction: 0.2, algorithm: 'gradient-boosting', maxIter: 100, learningRate: 0.1 }, context('trainBoosted')),
+  steps.trainFlightModel!.run({ trainingSetUri, testFraction: 0.2, algorithm: 'gradient-boosting', maxIter: 100, learningRate: 0.1 }, context('trainBoosted')),
 );
-await measure('evaluateLogistic', () => steps.evaluateModel!.run({ modelUri: logistic.modelUri, trainingSetUri, testFraction: 0.2 }, context('evaluateLogistic')));
-await measure('evaluateBoosted', () => steps.evaluateModel!.run({ modelUri: boosted.modelUri, trainingSetUri, testFraction: 0.2 }, context('evaluateBoosted')));
-await measure('reference', () => steps.profileReference!.run({ model: { modelUri: boosted.modelUri }, trainingSetUri, testFraction: 0.2 }, context('reference')));
+await measure('evaluateLogistic', () => steps.evaluateFlightModel!.run({ modelUri: logistic.modelUri, trainingSetUri, testFraction: 0.2 }, context('evaluateLogistic')));
+await measure('evaluateBoosted', () => steps.evaluateFlightModel!.run({ modelUri: boosted.modelUri, trainingSetUri, testFraction: 0.2 }, context('evaluateBoosted')));
+await measure('reference', () => steps.profileFlightReference!.run({ model: { modelUri: boosted.modelUri }, trainingSetUri, testFraction: 0.2 }, context('reference')));
 console.log(`models: logistic ${logistic.modelSha256.slice(0, 12)}, boosted ${boosted.modelSha256.slice(0, 12)}`);
 
 clearInterval(watch);

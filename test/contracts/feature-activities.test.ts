@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { applyFeatures, materializeFeatures } from '../../pipelines/steps/index.js';
 import { buildTrainingSet, buildTrainingSetFromStore, computeFlightFeatures } from '../../examples/flight-delay/steps/index.js';
+import { featureDefinitions } from '../../examples/flight-delay/features/index.js';
 import { ingestFlights } from '../../examples/flight-delay/data/flights.js';
 import { runStepWithCache, type StepImplementations, type StepServices } from '../../src/pipeline/step-runtime.js';
 import { LocalArtifactStore } from '../../src/artifacts/index.js';
@@ -26,7 +27,8 @@ describeEachDriver('feature store steps', (driver) => {
   const heartbeats: unknown[] = [];
 
   beforeAll(async () => {
-    services = { db: db.handle.db, artifacts: new LocalArtifactStore(path.join(tmp, driver)), writeOptions: {} };
+    // The flight example's definitions, as a worker serving its project has them.
+    services = { db: db.handle.db, artifacts: new LocalArtifactStore(path.join(tmp, driver)), writeOptions: {}, features: featureDefinitions };
     ({ ingestionId } = await ingestFlights(db.handle.db, await flightSampleFile()));
   }, 300_000);
 
