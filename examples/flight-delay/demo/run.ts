@@ -12,6 +12,7 @@
  * What a demo does loads when it runs (`await import`), so `--help` starts fast.
  */
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import type { Stack } from '../../../src/app/stack.js';
@@ -27,7 +28,9 @@ let loading: Promise<Project> | undefined;
 
 /**
  * What the demos run, wherever they run (a project's folder or none): Steward's built-ins with the
- * flight-delay example, whose pipelines they start by name. Loaded once.
+ * flight-delay example, whose pipelines they start by name. Loaded once. It is the repository root's
+ * project (steward.config.ts there re-exports the example), so its runs go to the task queue
+ * `steward dev` at the root polls: a release the demo leaves at its sign-off goes on there.
  */
 export function demoProject(): Promise<Project> {
   return (loading ??= (async () => {
@@ -36,7 +39,7 @@ export function demoProject(): Promise<Project> {
       import('../steward.config.js'),
       import('../../../src/project/define.js'),
     ]);
-    return combineProjects(builtinProject, flightDelayProject);
+    return { ...combineProjects(builtinProject, flightDelayProject), source: fileURLToPath(new URL('../../../steward.config.ts', import.meta.url)) };
   })());
 }
 
